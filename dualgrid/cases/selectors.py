@@ -1,0 +1,103 @@
+"""Reads over cases, always through the reading user's scope."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from dualgrid.accounts.models import Role, User
+from dualgrid.lib.errors import NotFound
+from dualgrid.places.models import UnitLevel
+
+from .models import Case, Status
+
+UNIT_SCOPED = {Role.DISPATCHER, Role.CALLTAKER, Role.LEADER}
+
+
+def scope_filter(user: User) -> Q | None:
+    """The Q restricting cases to the user's scope; None means everything (system admin)."""
+    if user.role == Role.ADMIN or user.is_superuser:
+        return None
+    if user.role in UNIT_SCOPED and user.unit_id:
+        level = user.unit.level
+        if level == UnitLevel.CITY:
+            return Q(county__parent_id=user.unit_id)
+        column = {UnitLevel.COUNTY: "county_id", UnitLevel.TOWN: "town_id", UnitLevel.VILLAGE: "village_id"}[level]
+        return Q(**{column: user.unit_id})
+    if user.role == Role.HANDLER and user.department_id:
+        return Q(assigned_department_id=user.department_id)
+    if user.role == Role.GRIDWORKER:
+        grid_ids = list(user.grids.values_list("id", flat=True))
+        return Q(grid_id__in=grid_ids) | Q(assigned_grid_id__in=grid_ids)
+    return Q(pk__in=[])
+
+
+def cases_for_user(user: User) -> QuerySet[Case]:
+    qs = Case.objects.all()
+    scope = scope_filter(user)
+    return qs if scope is None else qs.filter(scope)
+
+
+def case_get_for_user(user: User, case_id: int) -> Case:
+    """Fetch-and-check in one call: a case outside the scope does not exist for this user."""
+    case = (
+        cases_for_user(user)
+        .select_related("category", "grid", "assigned_grid", "assigned_department", "assignee", "town", "village")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound("事件不存在或不在您的管辖范围内", field="id", code="not_found")
+    return case
+
+
+def case_list(
+    user: User,
+    *,
+    status: list[str] | None = None,
+    grid_id: int | None = None,
+    unit_id: int | None = None,
+    category_code: str | None = None,
+    deadline_state: str | None = None,
+    query: str | None = None,
+) -> QuerySet[Case]:
+    qs = cases_for_user(user).select_related("category", "grid", "assigned_grid", "assigned_department")
+    if status:
+        qs = qs.filter(status__in=status)
+    if grid_id:
+        qs = qs.filter(Q(grid_id=grid_id) | Q(assigned_grid_id=grid_id))
+    if unit_id:
+        qs = qs.filter(Q(county_id=unit_id) | Q(town_id=unit_id) | Q(village_id=unit_id))
+    if category_code:
+        qs = qs.filter(Q(category__code=category_code) | Q(category__parent__code=category_code))
+    if deadline_state:
+        qs = qs.filter(deadline_state=deadline_state)
+    if query:
+        qs = qs.filter(Q(number=query) | Q(title__contains=query) | Q(address__contains=query))
+    return qs.order_by("-created_at", "-id")
+
+
+def dispatcher_queue(user: User) -> QuerySet[Case]:
+    """What the centre must act on: new, waiting for dispatch, waiting for verification, extensions."""
+    return case_list(user).filter(
+        Q(status__in=[Status.NEW, Status.PENDING_DISPATCH, Status.PENDING_VERIFY])
+        | Q(status=Status.IN_PROGRESS, extension_pending=True)
+    )
+
+
+def my_tasks(user: User) -> QuerySet[Case]:
+    """A grid worker's or department handler's open tasks."""
+    qs = Case.objects.select_related("category", "grid", "assigned_grid", "assigned_department")
+    if user.role == Role.GRIDWORKER:
+        qs = qs.filter(assigned_grid__in=user.grids.all())
+    elif user.role == Role.HANDLER and user.department_id:
+        qs = qs.filter(assigned_department_id=user.department_id)
+    else:
+        return qs.none()
+    return qs.filter(status__in=[Status.PENDING_SIGN, Status.IN_PROGRESS]).order_by("resolve_due_at", "id")
+
+
+def case_track(number: str, phone_last4: str) -> Case | None:
+    """A resident's lookup by case number and the last four digits of the phone they gave."""
+    if not number or len(phone_last4 or "") != 4:
+        return None
+    return Case.objects.filter(number=number.strip(), reporter_phone_last4=phone_last4).first()

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlacesConfig(AppConfig):
+    name = "dualgrid.places"
+    label = "places"
+    verbose_name = "区划与网格"
