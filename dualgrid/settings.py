@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "dualgrid.accounts",
     "dualgrid.cases",
     "dualgrid.web",
+    "dualgrid.ops",
+    "dualgrid.demo",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +101,8 @@ else:
                     " PRAGMA foreign_keys=ON;"
                 ),
             },
+            # A file, not shared-cache memory, so concurrency tests see real SQLite locking.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -278,7 +278,7 @@ def _outline(rng: np.random.Generator) -> Polygon:
     theta = np.linspace(0, 2 * math.pi, n, endpoint=False)
     r = np.ones(n)
     for k in range(2, 9):
-        r += rng.uniform(0.02, 0.09) / k**0.6 * np.cos(k * theta + rng.uniform(0, 2 * math.pi))
+        r += rng.uniform(0.03, 0.11) / k**0.6 * np.cos(k * theta + rng.uniform(0, 2 * math.pi))
     x = HALF_WIDTH_KM * r * np.cos(theta)
     y = HALF_HEIGHT_KM * r * np.sin(theta)
     return Polygon(np.column_stack([x, y]))
