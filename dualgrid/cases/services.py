@@ -366,7 +366,7 @@ def case_transition(
         case_get_for_user(actor, case_id)  # scope check first: outside the scope is a 404
     with transaction.atomic():
         case = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .select_related("category", "category__parent")
             .filter(pk=case_id)
             .first()

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from dualgrid.cases.models import Channel, Rating, Urgency
+from dualgrid.cases.models import Channel, DeadlineState, Rating, Status, Urgency
 from dualgrid.cases.services import CaseInput
 from dualgrid.cases.workflow import Action
 
@@ -248,4 +248,37 @@ class ActionForm(forms.Form):
             "version": data["version"],
             "note": data.get("note", ""),
             "params": {key: value for key, value in params.items() if value is not None},
+        }
+
+
+class CaseFilterForm(forms.Form):
+    """Filters of the case list (/cases/); read from the query string."""
+
+    status = forms.ChoiceField(label="状态", required=False)
+    deadline_state = forms.ChoiceField(label="时限", required=False)
+    grid = forms.IntegerField(label="网格", required=False)
+    category = forms.ChoiceField(label="分类", required=False)
+    q = forms.CharField(
+        label="关键词", required=False, max_length=50, widget=forms.TextInput(attrs={"placeholder": "编号、标题或地址"})
+    )
+
+    def __init__(self, *args: Any, categories: list[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "全部状态"), *Status.choices]
+        self.fields["deadline_state"].choices = [
+            ("", "全部"),
+            *[(value, label) for value, label in DeadlineState.choices if value != DeadlineState.NONE],
+        ]
+        self.fields["category"].choices = [("", "全部分类"), *categories]
+
+    def selector_kwargs(self) -> dict[str, Any]:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "status": [data["status"]] if data["status"] else None,
+            "deadline_state": data["deadline_state"] or None,
+            "grid_id": data["grid"],
+            "category_code": data["category"] or None,
+            "query": data["q"].strip() or None,
         }
