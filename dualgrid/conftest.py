@@ -6,7 +6,7 @@ import pytest
 from shapely.geometry import box
 
 from dualgrid.accounts.models import Role, User
-from dualgrid.cases.models import Category, HandlerKind, LimitUnit, RequestKind, RoutingRule, TimeLimit, Urgency
+from dualgrid.cases.models import Category, HandlerKind, RequestKind, RoutingRule
 from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
 from dualgrid.places.selectors import grid_locator
 
@@ -86,9 +86,7 @@ def cast(db: None) -> Cast:
     consult = Category.objects.create(code="T04", name="政策咨询", kind=RequestKind.CONSULT)
     RoutingRule.objects.create(category=city, handler=HandlerKind.GRID)
     RoutingRule.objects.create(category=sewer, handler=HandlerKind.DEPARTMENT, department=housing)
-    TimeLimit.objects.create(unit=LimitUnit.WORKDAY, sign_limit=1, resolve_limit=10, urgency=Urgency.NORMAL)
-    TimeLimit.objects.create(unit=LimitUnit.HOUR, sign_limit=2, resolve_limit=24, urgency=Urgency.URGENT)
-    TimeLimit.objects.create(kind=RequestKind.CONSULT, unit=LimitUnit.WORKDAY, sign_limit=1, resolve_limit=2)
+    # Time limits are the shipped defaults (migration cases/0002): 1 + 10 working days, 咨询 2, urgent 2 h + 24 h.
 
     worker_a = _user("worker_a", Role.GRIDWORKER)
     worker_a.grids.add(grid_a)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status as Reply
 
 from dualgrid.lib.privacy import mask_phone
 
@@ -196,14 +196,14 @@ def case_detail_out(case: Case) -> dict[str, Any]:
 
 
 @router.post("/cases", response={201: CaseOut, 200: CaseOut}, summary="登记事件")
-def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+def create_case(request: HttpRequest, payload: CaseIn) -> Reply:
     key = request.headers.get("Idempotency-Key") or None
     case, created = services.case_create(
         actor=request.user,  # type: ignore[arg-type]
         data=services.CaseInput(**payload.dict(), idempotency_key=key),
     )
     case = selectors.case_get_for_user(request.user, case.pk) if created else case  # type: ignore[arg-type]
-    return (201 if created else 200), case_out(case)
+    return Reply(201 if created else 200, case_out(case))
 
 
 @router.get("/cases", response=CasePage, summary="事件列表（按管辖范围）")

@@ -1,6 +1,28 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from dualgrid.accounts.models import Role
+
+from .lookups import effective_role
+
+QUEUE = ("web:queue", "调度队列")
+TASKS = ("web:tasks", "我的任务")
+CASES = ("web:case_list", "事件列表")
+NEW = ("web:case_new", "登记事件")
+NAV_BY_ROLE = {
+    Role.DISPATCHER: [QUEUE, CASES, NEW],
+    Role.CALLTAKER: [NEW, CASES],
+    Role.GRIDWORKER: [TASKS, CASES, ("web:case_new", "巡查上报")],
+    Role.HANDLER: [TASKS, CASES],
+    Role.LEADER: [CASES],
+    Role.ADMIN: [QUEUE, CASES, NEW],
+}
+
 
 def site(request: HttpRequest) -> dict:
-    return {"SITE_NAME": settings.DUALGRID["SITE_NAME"], "TILE_URL": settings.DUALGRID["TILE_URL"]}
+    context = {"SITE_NAME": settings.DUALGRID["SITE_NAME"], "TILE_URL": settings.DUALGRID["TILE_URL"]}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        context["NAV"] = NAV_BY_ROLE.get(effective_role(user), [CASES])
+        context["ROLE_LABEL"] = Role(effective_role(user)).label
+    return context

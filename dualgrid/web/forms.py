@@ -29,6 +29,23 @@ EXTENSION_DAYS = [(1, "1天"), (2, "2天"), (3, "3天"), (5, "5天"), (7, "7天"
 NO_CATEGORY = "不清楚，由中心分类"
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos under one name; the services check count, size and that each is an image."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(PhotosField, self).clean(item, initial) for item in files if item]
+
+
 def apply_errors(form: forms.Form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> None:
     """Attach a service's field errors to the form; unknown fields become form-level errors."""
     aliases = aliases or {}
@@ -70,6 +87,7 @@ class CaseReportForm(forms.Form):
             attrs={"inputmode": "tel", "autocomplete": "tel", "maxlength": 20, "placeholder": "用于查询进度和回访"}
         ),
     )
+    photos = PhotosField(label="现场照片（选填，最多6张）")
     grid_code = forms.CharField(required=False, widget=forms.HiddenInput)
     idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
@@ -81,7 +99,7 @@ class CaseReportForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
-    def case_input(self, photos: list[UploadedFile]) -> CaseInput:
+    def case_input(self) -> CaseInput:
         data = self.cleaned_data
         return CaseInput(
             description=data["description"],
@@ -96,7 +114,7 @@ class CaseReportForm(forms.Form):
             urgency=data.get("urgency") or Urgency.NORMAL,
             grid_code=data["grid_code"] or None,
             idempotency_key=data["idempotency_key"] or None,
-            photos=photos,
+            photos=data["photos"],
         )
 
 
@@ -205,6 +223,7 @@ class ActionForm(forms.Form):
         label="延期时长", choices=EXTENSION_DAYS, coerce=int, required=False, empty_value=None
     )
     rating = forms.ChoiceField(label="评价结果", choices=Rating.choices, required=False, widget=forms.RadioSelect)
+    photos = PhotosField(label="处置照片（选填，最多6张）")
 
     def __init__(
         self,
@@ -221,6 +240,11 @@ class ActionForm(forms.Form):
         self.fields["department_id"].choices = [("", "请选择部门"), *(departments or [])]
         self.fields["note"].label = NOTE_LABELS.get(action, "说明（选填）")
         self.fields["note"].widget.attrs["required"] = action in NOTE_REQUIRED
+        self.fields["target"].widget.attrs["x-model"] = "target"
+
+    @property
+    def shown_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.shown]
 
     @property
     def shown(self) -> list[str]:
@@ -247,6 +271,7 @@ class ActionForm(forms.Form):
         return {
             "version": data["version"],
             "note": data.get("note", ""),
+            "photos": (data.get("photos") or []) if "photos" in shown else [],
             "params": {key: value for key, value in params.items() if value is not None},
         }
 
