@@ -47,7 +47,12 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     first = next(iter(errors.items()), ("body", "请求无效"))
     return api.create_response(
         request,
-        {"detail": f"字段 {first[0]} 无效：{first[1]}", "code": "invalid", "field": first[0], "errors": errors},
+        {
+            "detail": f"字段 {first[0]} 无效：{first[1]}",
+            "code": "invalid",
+            "field": first[0],
+            "errors": errors,
+        },
         status=422,
     )
 

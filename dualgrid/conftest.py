@@ -55,10 +55,16 @@ def _user(username: str, role: str, **kw: object) -> User:
 @pytest.fixture
 def cast(db: None) -> Cast:
     county = AdminUnit.objects.create(code="500152000000", name="潼南区", level=UnitLevel.COUNTY)
-    town_a = AdminUnit.objects.create(code="500152001000", name="桂林街道", level=UnitLevel.TOWN, parent=county)
+    town_a = AdminUnit.objects.create(
+        code="500152001000", name="桂林街道", level=UnitLevel.TOWN, parent=county
+    )
     town_b = AdminUnit.objects.create(code="500152101000", name="群力镇", level=UnitLevel.TOWN, parent=county)
-    village_a = AdminUnit.objects.create(code="500152001001", name="大佛社区", level=UnitLevel.VILLAGE, parent=town_a)
-    village_c = AdminUnit.objects.create(code="500152101201", name="白兔村", level=UnitLevel.VILLAGE, parent=town_b)
+    village_a = AdminUnit.objects.create(
+        code="500152001001", name="大佛社区", level=UnitLevel.VILLAGE, parent=town_a
+    )
+    village_c = AdminUnit.objects.create(
+        code="500152101201", name="白兔村", level=UnitLevel.VILLAGE, parent=town_b
+    )
 
     def grid(code: str, name: str, village: AdminUnit, x0: float, x1: float) -> Grid:
         assert village.parent is not None

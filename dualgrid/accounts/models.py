@@ -22,10 +22,20 @@ class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=32, blank=True)
     phone = models.CharField("手机号", max_length=20, blank=True)
     unit = models.ForeignKey(
-        AdminUnit, verbose_name="管辖区划", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+        AdminUnit,
+        verbose_name="管辖区划",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     department = models.ForeignKey(
-        Department, verbose_name="所属部门", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+        Department,
+        verbose_name="所属部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     grids = models.ManyToManyField(Grid, verbose_name="负责网格", blank=True, related_name="workers")
 
@@ -56,3 +66,6 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = "API 令牌"
         verbose_name_plural = "API 令牌"
+
+    def __str__(self) -> str:
+        return f"{self.user} 的令牌（{self.created_at:%Y-%m-%d}）"

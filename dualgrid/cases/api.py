@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status as Reply
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Reply
 
 from dualgrid.lib.privacy import mask_phone
 
@@ -139,7 +140,11 @@ def case_out(case: Case) -> dict[str, Any]:
     if case.assigned_grid_id and case.assigned_grid:
         handler = {"type": "grid", "id": case.assigned_grid.id, "name": case.assigned_grid.name}
     elif case.assigned_department_id and case.assigned_department:
-        handler = {"type": "department", "id": case.assigned_department.id, "name": case.assigned_department.name}
+        handler = {
+            "type": "department",
+            "id": case.assigned_department.id,
+            "name": case.assigned_department.name,
+        }
     due = case.sign_due_at if case.status == Status.PENDING_SIGN else case.resolve_due_at
     return {
         "id": case.pk,
@@ -153,7 +158,9 @@ def case_out(case: Case) -> dict[str, Any]:
         "category": {"id": case.category.id, "name": case.category.name, "code": case.category.code}
         if case.category_id and case.category
         else None,
-        "grid": {"id": case.grid.id, "name": case.grid.name, "code": case.grid.code} if case.grid_id and case.grid else None,
+        "grid": {"id": case.grid.id, "name": case.grid.name, "code": case.grid.code}
+        if case.grid_id and case.grid
+        else None,
         "outside_grid": case.outside_grid,
         "assignee": handler,
         "signed_by": str(case.assignee) if case.assignee_id and case.assignee else None,
@@ -260,5 +267,3 @@ def categories(request: HttpRequest) -> list[dict[str, Any]]:
         {"code": c.code, "name": c.name, "parent": c.parent.code if c.parent else None, "kind": c.kind}
         for c in Category.objects.filter(active=True).select_related("parent")
     ]
-
-

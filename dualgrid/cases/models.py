@@ -18,7 +18,12 @@ class Category(models.Model):
     code = models.CharField("分类编码", max_length=16, unique=True)
     name = models.CharField("分类名称", max_length=64)
     parent = models.ForeignKey(
-        "self", verbose_name="上级分类", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级分类",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     kind = models.CharField("诉求类型", max_length=16, choices=RequestKind.choices, default=RequestKind.HELP)
     active = models.BooleanField("启用", default=True)
@@ -47,7 +52,12 @@ class TimeLimit(models.Model):
     """签收 and 办结 limits; the most specific row wins (category, its parents, request kind, default)."""
 
     category = models.ForeignKey(
-        Category, verbose_name="分类", null=True, blank=True, on_delete=models.CASCADE, related_name="time_limits"
+        Category,
+        verbose_name="分类",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="time_limits",
     )
     kind = models.CharField("诉求类型", max_length=16, choices=RequestKind.choices, blank=True)
     urgency = models.CharField("紧急程度", max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
@@ -91,9 +101,16 @@ class HandlerKind(models.TextChoices):
 class RoutingRule(models.Model):
     """category × place → handling unit. The most specific category, then unit, then priority wins."""
 
-    category = models.ForeignKey(Category, verbose_name="分类（含下级）", on_delete=models.CASCADE, related_name="rules")
+    category = models.ForeignKey(
+        Category, verbose_name="分类（含下级）", on_delete=models.CASCADE, related_name="rules"
+    )
     unit = models.ForeignKey(
-        AdminUnit, verbose_name="适用区划（空为全部）", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        AdminUnit,
+        verbose_name="适用区划（空为全部）",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     handler = models.CharField("承办方", max_length=16, choices=HandlerKind.choices)
     department = models.ForeignKey(
@@ -163,7 +180,9 @@ class Case(models.Model):
     title = models.CharField("标题", max_length=100)
     description = models.TextField("内容", max_length=5000)
     channel = models.CharField("来源渠道", max_length=16, choices=Channel.choices, default=Channel.WEB)
-    category = models.ForeignKey(Category, verbose_name="分类", null=True, blank=True, on_delete=models.PROTECT)
+    category = models.ForeignKey(
+        Category, verbose_name="分类", null=True, blank=True, on_delete=models.PROTECT
+    )
     urgency = models.CharField("紧急程度", max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.NEW)
     version = models.PositiveIntegerField("版本", default=1)
@@ -176,22 +195,44 @@ class Case(models.Model):
     lng = models.FloatField("经度", null=True, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     outside_grid = models.BooleanField("位置不在任何网格内", default=False)
-    grid = models.ForeignKey(Grid, verbose_name="所在网格", null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    grid = models.ForeignKey(
+        Grid, verbose_name="所在网格", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
     village = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     town = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     county = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     assigned_grid = models.ForeignKey(
-        Grid, verbose_name="承办网格", null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
+        Grid,
+        verbose_name="承办网格",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
     )
     assigned_department = models.ForeignKey(
-        Department, verbose_name="承办部门", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        Department,
+        verbose_name="承办部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="签收人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="签收人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     created_at = models.DateTimeField("登记时间", db_index=True)
@@ -244,7 +285,9 @@ class CaseEvent(models.Model):
     """One step on a case's timeline: the audit trail and the source of statistics."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField("操作人", max_length=64)
     action = models.CharField("动作", max_length=32)
     from_status = models.CharField("原状态", max_length=20, choices=Status.choices, blank=True)
@@ -259,6 +302,9 @@ class CaseEvent(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
 
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action}"
+
 
 class AttachmentKind(models.TextChoices):
     REPORT = "report", "反映照片"
@@ -271,11 +317,18 @@ def attachment_path(instance: "CaseAttachment", filename: str) -> str:
 
 class CaseAttachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
-    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
-    kind = models.CharField("类型", max_length=8, choices=AttachmentKind.choices, default=AttachmentKind.REPORT)
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    kind = models.CharField(
+        "类型", max_length=8, choices=AttachmentKind.choices, default=AttachmentKind.REPORT
+    )
     file = models.ImageField("照片", upload_to=attachment_path)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "附件"
         verbose_name_plural = "附件"
+
+    def __str__(self) -> str:
+        return self.file.name

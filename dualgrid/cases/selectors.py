@@ -21,7 +21,9 @@ def scope_filter(user: User) -> Q | None:
         level = user.unit.level
         if level == UnitLevel.CITY:
             return Q(county__parent_id=user.unit_id)
-        column = {UnitLevel.COUNTY: "county_id", UnitLevel.TOWN: "town_id", UnitLevel.VILLAGE: "village_id"}[level]
+        column = {UnitLevel.COUNTY: "county_id", UnitLevel.TOWN: "town_id", UnitLevel.VILLAGE: "village_id"}[
+            level
+        ]
         return Q(**{column: user.unit_id})
     if user.role == Role.HANDLER and user.department_id:
         return Q(assigned_department_id=user.department_id)
@@ -41,13 +43,21 @@ def case_get_for_user(user: User, case_id: int) -> Case:
     """Fetch-and-check in one call: a case outside the scope does not exist for this user."""
     case = (
         cases_for_user(user)
-        .select_related("category", "grid", "assigned_grid", "assigned_department", "assignee", "town", "village")
+        .select_related(
+            "category", "grid", "assigned_grid", "assigned_department", "assignee", "town", "village"
+        )
         .filter(pk=case_id)
         .first()
     )
     if case is None:
         raise NotFound("事件不存在或不在您的管辖范围内", field="id", code="not_found")
     return case
+
+
+def case_in_scope(user: User, case_id: int) -> None:
+    """Raise NotFound unless the case is inside the user's scope (a cheap existence check)."""
+    if not cases_for_user(user).filter(pk=case_id).exists():
+        raise NotFound("事件不存在或不在您的管辖范围内", field="id", code="not_found")
 
 
 def case_list(

@@ -35,7 +35,7 @@ from .models import (
     Urgency,
 )
 from .routing import route_case
-from .selectors import case_get_for_user
+from .selectors import case_get_for_user, case_in_scope
 from .workflow import ACTION_LABELS, PUBLIC, SYSTEM, Action, transition_for
 
 MAX_TITLE = 100
@@ -90,7 +90,9 @@ def _validate_photos(photos: list[UploadedFile], errors: dict[str, str]) -> None
             return
 
 
-def _clean_input(data: CaseInput, *, phone_required: bool) -> tuple[dict[str, Any], Category | None, Grid | None]:
+def _clean_input(
+    data: CaseInput, *, phone_required: bool
+) -> tuple[dict[str, Any], Category | None, Grid | None]:
     errors: dict[str, str] = {}
     description = (data.description or "").strip()
     title = (data.title or "").strip()
@@ -126,7 +128,9 @@ def _clean_input(data: CaseInput, *, phone_required: bool) -> tuple[dict[str, An
         errors["address"] = "请在地图上标记位置或填写地址"
     category = None
     if data.category_code:
-        category = Category.objects.filter(code=data.category_code, active=True).select_related("parent").first()
+        category = (
+            Category.objects.filter(code=data.category_code, active=True).select_related("parent").first()
+        )
         if category is None:
             errors["category_code"] = f"未知的事件分类：{data.category_code}"
     preset_grid = None
@@ -209,10 +213,11 @@ def _refresh_deadline(case: Case, now: datetime) -> None:
     case.deadline_check_at = check_at
 
 
-def case_create(*, actor: User | None, data: CaseInput) -> tuple[Case, bool]:
+def case_create(*, actor: User | None, data: CaseInput, now: datetime | None = None) -> tuple[Case, bool]:
     """Register a case from any channel; route it when a rule matches. Returns (case, created).
 
-    A retry carrying the same idempotency key returns the case created the first time.
+    A retry carrying the same idempotency key returns the case created the first time. ``now`` is for
+    importing historical cases (and the demo district); live callers leave it to the clock.
     """
     if data.idempotency_key:
         existing = Case.objects.filter(idempotency_key=data.idempotency_key).first()
@@ -223,7 +228,7 @@ def case_create(*, actor: User | None, data: CaseInput) -> tuple[Case, bool]:
     public = actor is None
     cleaned, category, preset_grid = _clean_input(data, phone_required=public)
     hit = grid_locator.locate(cleaned["lng"], cleaned["lat"]) if cleaned["lat"] is not None else None
-    now = timezone.now()
+    now = now or timezone.now()
     case = Case(**cleaned, category=category, created_by=actor, created_at=now, status=Status.NEW)
     case.idempotency_key = data.idempotency_key or None
     if hit is not None:
@@ -267,12 +272,15 @@ def case_create(*, actor: User | None, data: CaseInput) -> tuple[Case, bool]:
                 actor=actor,
                 action="create",
                 to_status=Status.NEW,
-                note=f"通过{case.get_channel_display()}登记" + ("；位置不在任何网格内" if case.outside_grid else ""),
+                note=f"通过{case.get_channel_display()}登记"
+                + ("；位置不在任何网格内" if case.outside_grid else ""),
                 now=now,
                 public=public,
             )
             for photo in data.photos:
-                CaseAttachment.objects.create(case=case, event=created, kind=AttachmentKind.REPORT, file=photo)
+                CaseAttachment.objects.create(
+                    case=case, event=created, kind=AttachmentKind.REPORT, file=photo
+                )
             if route is not None:
                 _event(
                     case,
@@ -355,6 +363,7 @@ def case_transition(
     params: dict[str, Any] | None = None,
     photos: list[UploadedFile] | None = None,
     public: bool = False,
+    now: datetime | None = None,
 ) -> Case:
     """Apply one workflow action. Raises NotFound, Forbidden, Conflict (stale version or wrong state)
     or Invalid; on any error nothing is written."""
@@ -363,7 +372,7 @@ def case_transition(
     note = (note or "").strip()
     role = _role_of(actor, public)
     if actor is not None:
-        case_get_for_user(actor, case_id)  # scope check first: outside the scope is a 404
+        case_in_scope(actor, case_id)  # scope check first: outside the scope is a 404
     with transaction.atomic():
         case = (
             Case.objects.select_for_update(of=("self",))
@@ -383,10 +392,12 @@ def case_transition(
                 code="invalid_transition",
             )
         if role not in transition.roles:
-            raise Forbidden(f"您的角色不能执行“{ACTION_LABELS.get(action, action)}”", field="action", code="forbidden")
+            raise Forbidden(
+                f"您的角色不能执行“{ACTION_LABELS.get(action, action)}”", field="action", code="forbidden"
+            )
         if actor is not None and role in {Role.GRIDWORKER, Role.HANDLER}:
             _check_assignment(actor, case)
-        now = timezone.now()
+        now = now or timezone.now()
         before = case.status
         rating = params.get("rating")
         extra: dict[str, Any] = {}
@@ -564,15 +575,21 @@ def rating_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
     now = now or timezone.now()
     closed = 0
     ids = list(
-        Case.objects.filter(status=Status.PENDING_RATING, rating_due_at__lte=now).values_list("pk", flat=True)[
-            :batch
-        ]
+        Case.objects.filter(status=Status.PENDING_RATING, rating_due_at__lte=now).values_list(
+            "pk", flat=True
+        )[:batch]
     )
     for case_id in ids:
         try:
-            case_transition(actor=None, case_id=case_id, action=Action.AUTO_CLOSE, version=None, note="评价期满未评价")
+            case_transition(
+                actor=None,
+                case_id=case_id,
+                action=Action.AUTO_CLOSE,
+                version=None,
+                note="评价期满未评价",
+                now=now,
+            )
             closed += 1
         except Conflict:
             continue
     return closed
-

@@ -5,7 +5,9 @@ from dualgrid.cases.models import Case, Status
 from dualgrid.conftest import POINT_IN_A, Cast
 
 
-def report(cast: Cast, *, point: tuple[float, float] = POINT_IN_A, category: str | None = None, **kw: object) -> Case:
+def report(
+    cast: Cast, *, point: tuple[float, float] = POINT_IN_A, category: str | None = None, **kw: object
+) -> Case:
     data = services.CaseInput(
         description=str(kw.pop("description", "小区门口车辆乱停，消防通道被堵")),
         reporter_name="张大爷",

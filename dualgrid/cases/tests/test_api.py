@@ -9,7 +9,9 @@ from dualgrid.conftest import POINT_IN_A, POINT_IN_B
 
 
 def token_for(client: Client, username: str) -> str:
-    resp = client.post("/api/v1/auth/token", {"username": username, "password": "pw-123456"}, content_type="application/json")
+    resp = client.post(
+        "/api/v1/auth/token", {"username": username, "password": "pw-123456"}, content_type="application/json"
+    )
     assert resp.status_code == 200, resp.content
     return resp.json()["token"]
 
@@ -18,7 +20,9 @@ def token_for(client: Client, username: str) -> str:
 def api(cast):  # type: ignore[no-untyped-def]
     client = Client()
 
-    def call(method: str, path: str, user: str | None = "dispatcher", body: dict | None = None, **headers: str):  # type: ignore[no-untyped-def]
+    def call(
+        method: str, path: str, user: str | None = "dispatcher", body: dict | None = None, **headers: str
+    ):  # type: ignore[no-untyped-def]
         if user:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {token_for(client, user)}"
         fn = getattr(client, method)
@@ -42,7 +46,9 @@ NEW_CASE = {
 
 
 def test_bad_credentials_get_401(cast) -> None:
-    resp = Client().post("/api/v1/auth/token", {"username": "dispatcher", "password": "x"}, content_type="application/json")
+    resp = Client().post(
+        "/api/v1/auth/token", {"username": "dispatcher", "password": "x"}, content_type="application/json"
+    )
     assert resp.status_code == 401 and resp.json()["field"] == "password"
 
 
@@ -110,19 +116,40 @@ def test_detail_has_the_timeline(api, cast) -> None:
 
 def test_transition_conflicts_forbidden_and_not_found(api, cast) -> None:
     case = case_in_state(cast, Status.PENDING_SIGN)
-    ok = api("post", f"/cases/{case.pk}/transitions", user="worker_a", body={"action": "sign", "version": case.version})
+    ok = api(
+        "post",
+        f"/cases/{case.pk}/transitions",
+        user="worker_a",
+        body={"action": "sign", "version": case.version},
+    )
     assert ok.status_code == 200 and ok.json()["status"] == Status.IN_PROGRESS
-    stale = api("post", f"/cases/{case.pk}/transitions", user="worker_a",
-                body={"action": "resolve", "version": case.version, "note": "完成"})
+    stale = api(
+        "post",
+        f"/cases/{case.pk}/transitions",
+        user="worker_a",
+        body={"action": "resolve", "version": case.version, "note": "完成"},
+    )
     assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
-    wrong_state = api("post", f"/cases/{case.pk}/transitions", user="dispatcher",
-                      body={"action": "accept", "version": case.version + 1})
+    wrong_state = api(
+        "post",
+        f"/cases/{case.pk}/transitions",
+        user="dispatcher",
+        body={"action": "accept", "version": case.version + 1},
+    )
     assert wrong_state.status_code == 409 and wrong_state.json()["code"] == "invalid_transition"
-    forbidden = api("post", f"/cases/{case.pk}/transitions", user="leader",
-                    body={"action": "resolve", "version": case.version + 1, "note": "x"})
+    forbidden = api(
+        "post",
+        f"/cases/{case.pk}/transitions",
+        user="leader",
+        body={"action": "resolve", "version": case.version + 1, "note": "x"},
+    )
     assert forbidden.status_code == 403
-    hidden = api("post", f"/cases/{case.pk}/transitions", user="worker_b",
-                 body={"action": "resolve", "version": case.version + 1, "note": "x"})
+    hidden = api(
+        "post",
+        f"/cases/{case.pk}/transitions",
+        user="worker_b",
+        body={"action": "resolve", "version": case.version + 1, "note": "x"},
+    )
     assert hidden.status_code == 404
     assert api("get", "/cases/987654").status_code == 404
     missing = api("post", f"/cases/{case.pk}/transitions", user="worker_a", body={"action": "resolve"})

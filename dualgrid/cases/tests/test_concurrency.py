@@ -21,8 +21,12 @@ def test_simultaneous_dispatch_and_reject_one_wins(cast) -> None:
         barrier.wait()
         try:
             services.case_transition(
-                actor=cast.dispatcher, case_id=case.pk, action=action, version=case.version,
-                note="并发测试", params=params,
+                actor=cast.dispatcher,
+                case_id=case.pk,
+                action=action,
+                version=case.version,
+                note="并发测试",
+                params=params,
             )
             results.append(f"won:{action}")
         except Conflict as exc:

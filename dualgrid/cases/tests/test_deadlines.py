@@ -38,16 +38,26 @@ def test_dispatch_sets_sign_and_resolve_limits_from_configuration(cast) -> None:
 
 def test_urgent_cases_run_on_hours(cast) -> None:
     with time_machine.travel(MONDAY_9, tick=False):
-        case = act(cast.dispatcher, case_in_state(cast, Status.PENDING_DISPATCH), "dispatch",
-                   grid_id=cast.grid_a.pk, urgency="urgent")
+        case = act(
+            cast.dispatcher,
+            case_in_state(cast, Status.PENDING_DISPATCH),
+            "dispatch",
+            grid_id=cast.grid_a.pk,
+            urgency="urgent",
+        )
     assert case.sign_due_at == MONDAY_9 + timedelta(hours=2)
     assert case.resolve_due_at == MONDAY_9 + timedelta(hours=24)
 
 
 def test_request_kind_limit_applies_to_its_categories(cast) -> None:
     with time_machine.travel(MONDAY_9, tick=False):
-        case = act(cast.dispatcher, case_in_state(cast, Status.PENDING_DISPATCH), "dispatch",
-                   grid_id=cast.grid_a.pk, category_code=cast.consult.code)
+        case = act(
+            cast.dispatcher,
+            case_in_state(cast, Status.PENDING_DISPATCH),
+            "dispatch",
+            grid_id=cast.grid_a.pk,
+            category_code=cast.consult.code,
+        )
     assert case.resolve_due_at == datetime(2026, 11, 25, 9, 0, tzinfo=SH)
 
 

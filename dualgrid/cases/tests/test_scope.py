@@ -44,14 +44,24 @@ def test_a_leader_sees_the_district_but_may_not_act(cast) -> None:
 
 
 def test_a_worker_may_not_sign_a_case_in_their_grid_assigned_to_a_department(cast) -> None:
-    case = act(cast.dispatcher, case_in_state(cast, Status.PENDING_DISPATCH), "dispatch", department_id=cast.police.pk)
+    case = act(
+        cast.dispatcher,
+        case_in_state(cast, Status.PENDING_DISPATCH),
+        "dispatch",
+        department_id=cast.police.pk,
+    )
     assert case_get_for_user(cast.worker_a, case.pk)  # it is in their grid, so they see it
     with pytest.raises(Forbidden):
         act(cast.worker_a, case, "sign")
 
 
 def test_a_handler_of_another_department_cannot_see_it(cast) -> None:
-    case = act(cast.dispatcher, case_in_state(cast, Status.PENDING_DISPATCH), "dispatch", department_id=cast.police.pk)
+    case = act(
+        cast.dispatcher,
+        case_in_state(cast, Status.PENDING_DISPATCH),
+        "dispatch",
+        department_id=cast.police.pk,
+    )
     with pytest.raises(NotFound):
         case_get_for_user(cast.handler, case.pk)
 

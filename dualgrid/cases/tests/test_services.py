@@ -99,7 +99,9 @@ def test_extension_request_approval_moves_the_deadline(cast) -> None:
 
 
 def test_deny_extension_keeps_the_deadline(cast) -> None:
-    case = act(cast.worker_a, case_in_state(cast, Status.IN_PROGRESS), "request_extension", "等待配件", hours=24)
+    case = act(
+        cast.worker_a, case_in_state(cast, Status.IN_PROGRESS), "request_extension", "等待配件", hours=24
+    )
     due = case.resolve_due_at
     case = act(cast.dispatcher, case, "deny_extension", "请按期办结")
     assert case.resolve_due_at == due and case.extension_count == 0 and not case.extension_pending
@@ -145,7 +147,9 @@ def test_bad_input_is_rejected_with_fields_and_nothing_stored(cast) -> None:
         )
     assert set(err.value.errors) >= {"description", "reporter_phone", "category_code"}
     with pytest.raises(Invalid) as err:
-        services.case_create(actor=None, data=services.CaseInput(description="x" * 5001, reporter_phone="13812345678"))
+        services.case_create(
+            actor=None, data=services.CaseInput(description="x" * 5001, reporter_phone="13812345678")
+        )
     assert "description" in err.value.errors
     assert Case.objects.count() == 0
 
@@ -158,7 +162,10 @@ def test_a_location_outside_every_grid_waits_for_the_dispatcher_flagged(cast) ->
 
 def test_idempotency_key_returns_the_first_case(cast) -> None:
     data = services.CaseInput(
-        description="下水管堵塞屋里灌水", reporter_phone="13912345678", lat=POINT_IN_A[0], lng=POINT_IN_A[1],
+        description="下水管堵塞屋里灌水",
+        reporter_phone="13912345678",
+        lat=POINT_IN_A[0],
+        lng=POINT_IN_A[1],
         idempotency_key="k-1",
     )
     first, created = services.case_create(actor=None, data=data)

@@ -36,7 +36,9 @@ ALL_ACTIONS = sorted({action for _, action in EXPECTED})
 ALL_ROLES = [*Role.values, PUBLIC, SYSTEM]
 
 
-@pytest.mark.parametrize(("state", "action", "role"), list(itertools.product(S.values, ALL_ACTIONS, ALL_ROLES)))
+@pytest.mark.parametrize(
+    ("state", "action", "role"), list(itertools.product(S.values, ALL_ACTIONS, ALL_ROLES))
+)
 def test_each_state_action_role_is_allowed_exactly_as_specified(state: str, action: str, role: str) -> None:
     expected = EXPECTED.get((state, action))
     transition = TABLE.get((state, action))

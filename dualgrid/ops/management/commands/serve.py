@@ -49,5 +49,7 @@ class Command(BaseCommand):
             "errorlog": "-",
             "proc_name": "dualgrid",
         }
-        self.stdout.write(f"dualgrid serving on http://{options['bind']} ({opts['workers']} workers × {opts['threads']} threads)")
+        self.stdout.write(
+            f"dualgrid serving on http://{options['bind']} ({opts['workers']} workers × {opts['threads']} threads)"
+        )
         GunicornApp(options).run()
