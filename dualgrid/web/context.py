@@ -9,7 +9,7 @@ QUEUE = ("web:queue", "调度队列")
 TASKS = ("web:tasks", "我的任务")
 CASES = ("web:case_list", "事件列表")
 NEW = ("web:case_new", "登记事件")
-NAV_BY_ROLE = {
+NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
     Role.DISPATCHER: [QUEUE, CASES, NEW],
     Role.CALLTAKER: [NEW, CASES],
     Role.GRIDWORKER: [TASKS, CASES, ("web:case_new", "巡查上报")],
@@ -19,8 +19,11 @@ NAV_BY_ROLE = {
 }
 
 
-def site(request: HttpRequest) -> dict:
-    context = {"SITE_NAME": settings.DUALGRID["SITE_NAME"], "TILE_URL": settings.DUALGRID["TILE_URL"]}
+def site(request: HttpRequest) -> dict[str, object]:
+    context: dict[str, object] = {
+        "SITE_NAME": settings.DUALGRID["SITE_NAME"],
+        "TILE_URL": settings.DUALGRID["TILE_URL"],
+    }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         context["NAV"] = NAV_BY_ROLE.get(effective_role(user), [CASES])

@@ -8,7 +8,7 @@ is put back onto the form with ``apply_errors``.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -46,6 +46,10 @@ class PhotosField(forms.FileField):
         return [super(PhotosField, self).clean(item, initial) for item in files if item]
 
 
+def set_choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
+    cast(forms.ChoiceField, form.fields[name]).choices = choices
+
+
 def apply_errors(form: forms.Form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> None:
     """Attach a service's field errors to the form; unknown fields become form-level errors."""
     aliases = aliases or {}
@@ -61,7 +65,11 @@ class CaseReportForm(forms.Form):
         label="反映的问题",
         required=False,
         widget=forms.Textarea(
-            attrs={"rows": 5, "maxlength": 5000, "placeholder": "请描述问题的具体情况，如时间、地点、影响范围等"}
+            attrs={
+                "rows": 5,
+                "maxlength": 5000,
+                "placeholder": "请描述问题的具体情况，如时间、地点、影响范围等",
+            }
         ),
     )
     title = forms.CharField(
@@ -75,16 +83,25 @@ class CaseReportForm(forms.Form):
     address = forms.CharField(
         label="详细地址",
         required=False,
-        widget=forms.TextInput(attrs={"maxlength": 200, "placeholder": "如：XX小区3栋门口、XX路与XX路交叉口"}),
+        widget=forms.TextInput(
+            attrs={"maxlength": 200, "placeholder": "如：XX小区3栋门口、XX路与XX路交叉口"}
+        ),
     )
     reporter_name = forms.CharField(
-        label="您的称呼（选填）", required=False, widget=forms.TextInput(attrs={"maxlength": 32, "autocomplete": "name"})
+        label="您的称呼（选填）",
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 32, "autocomplete": "name"}),
     )
     reporter_phone = forms.CharField(
         label="联系电话",
         required=False,
         widget=forms.TextInput(
-            attrs={"inputmode": "tel", "autocomplete": "tel", "maxlength": 20, "placeholder": "用于查询进度和回访"}
+            attrs={
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "maxlength": 20,
+                "placeholder": "用于查询进度和回访",
+            }
         ),
     )
     photos = PhotosField(label="现场照片（选填，最多6张）")
@@ -95,7 +112,7 @@ class CaseReportForm(forms.Form):
 
     def __init__(self, *args: Any, categories: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category_code"].choices = [("", NO_CATEGORY), *categories]
+        set_choices(self, "category_code", [("", NO_CATEGORY), *categories])
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
@@ -124,7 +141,15 @@ class StaffCaseForm(CaseReportForm):
     channel = forms.ChoiceField(label="来源渠道", choices=STAFF_CHANNELS, initial=Channel.HOTLINE)
     urgency = forms.ChoiceField(label="紧急程度", choices=Urgency.choices, initial=Urgency.NORMAL)
 
-    field_order = ["channel", "urgency", "reporter_name", "reporter_phone", "description", "title", "category_code"]
+    field_order = [
+        "channel",
+        "urgency",
+        "reporter_name",
+        "reporter_phone",
+        "description",
+        "title",
+        "category_code",
+    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,7 +164,9 @@ class TrackForm(forms.Form):
     number = forms.CharField(
         label="事件编号",
         max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "如 20261123000012"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "如 20261123000012"}
+        ),
         error_messages={"required": "请填写事件编号"},
     )
     last4 = forms.RegexField(
@@ -151,7 +178,9 @@ class TrackForm(forms.Form):
 
 
 class RateForm(forms.Form):
-    rating = forms.ChoiceField(choices=Rating.choices, error_messages={"required": "请选择满意、基本满意或不满意"})
+    rating = forms.ChoiceField(
+        choices=Rating.choices, error_messages={"required": "请选择满意、基本满意或不满意"}
+    )
     note = forms.CharField(
         label="意见建议（选填）",
         required=False,
@@ -222,7 +251,9 @@ class ActionForm(forms.Form):
     days = forms.TypedChoiceField(
         label="延期时长", choices=EXTENSION_DAYS, coerce=int, required=False, empty_value=None
     )
-    rating = forms.ChoiceField(label="评价结果", choices=Rating.choices, required=False, widget=forms.RadioSelect)
+    rating = forms.ChoiceField(
+        label="评价结果", choices=Rating.choices, required=False, widget=forms.RadioSelect
+    )
     photos = PhotosField(label="处置照片（选填，最多6张）")
 
     def __init__(
@@ -236,11 +267,12 @@ class ActionForm(forms.Form):
         kwargs.setdefault("auto_id", f"{action}-%s")
         super().__init__(*args, **kwargs)
         self.action = action
-        self.fields["category_code"].choices = [("", "（不修改）"), *(categories or [])]
-        self.fields["department_id"].choices = [("", "请选择部门"), *(departments or [])]
+        set_choices(self, "category_code", [("", "（不修改）"), *(categories or [])])
+        set_choices(self, "department_id", [("", "请选择部门"), *(departments or [])])
         self.fields["note"].label = NOTE_LABELS.get(action, "说明（选填）")
         self.fields["note"].widget.attrs["required"] = action in NOTE_REQUIRED
         self.fields["target"].widget.attrs["x-model"] = "target"
+        self.fields["department_id"].widget.attrs[":disabled"] = "target !== 'department'"
 
     @property
     def shown_fields(self) -> list[forms.BoundField]:
@@ -284,17 +316,21 @@ class CaseFilterForm(forms.Form):
     grid = forms.IntegerField(label="网格", required=False)
     category = forms.ChoiceField(label="分类", required=False)
     q = forms.CharField(
-        label="关键词", required=False, max_length=50, widget=forms.TextInput(attrs={"placeholder": "编号、标题或地址"})
+        label="关键词",
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": "编号、标题或地址"}),
     )
 
     def __init__(self, *args: Any, categories: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "全部状态"), *Status.choices]
-        self.fields["deadline_state"].choices = [
-            ("", "全部"),
-            *[(value, label) for value, label in DeadlineState.choices if value != DeadlineState.NONE],
-        ]
-        self.fields["category"].choices = [("", "全部分类"), *categories]
+        set_choices(self, "status", [("", "全部状态"), *Status.choices])
+        set_choices(
+            self,
+            "deadline_state",
+            [("", "全部"), *[(v, label) for v, label in DeadlineState.choices if v != DeadlineState.NONE]],
+        )
+        set_choices(self, "category", [("", "全部分类"), *categories])
 
     def selector_kwargs(self) -> dict[str, Any]:
         if not self.is_valid():

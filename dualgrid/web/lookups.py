@@ -63,7 +63,12 @@ def category_choices() -> ChoiceList:
 def _unit_column(unit: AdminUnit) -> Q:
     if unit.level == UnitLevel.CITY:
         return Q(county__parent_id=unit.pk)
-    column = {UnitLevel.COUNTY: "county_id", UnitLevel.TOWN: "town_id", UnitLevel.VILLAGE: "village_id"}[unit.level]
+    columns: dict[int, str] = {
+        UnitLevel.COUNTY: "county_id",
+        UnitLevel.TOWN: "town_id",
+        UnitLevel.VILLAGE: "village_id",
+    }
+    column = columns[unit.level]
     return Q(**{column: unit.pk})
 
 
@@ -107,7 +112,11 @@ def departments_in_scope(user: User) -> QuerySet[Department]:
     while node is not None:
         ancestors.append(node.pk)
         node = node.parent
-    below = Q(unit__parent_id=unit.pk) | Q(unit__parent__parent_id=unit.pk) | Q(unit__parent__parent__parent_id=unit.pk)
+    below = (
+        Q(unit__parent_id=unit.pk)
+        | Q(unit__parent__parent_id=unit.pk)
+        | Q(unit__parent__parent__parent_id=unit.pk)
+    )
     return qs.filter(Q(unit_id__in=ancestors) | below)
 
 

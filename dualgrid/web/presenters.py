@@ -34,7 +34,9 @@ PUBLIC_ACTIONS = frozenset(
     }
 )
 # Notes written for the resident (or by them); other notes are internal working remarks.
-PUBLIC_NOTES = frozenset({"create", "auto_dispatch", Action.REJECT, Action.RESOLVE, Action.RATE, Action.AUTO_CLOSE})
+PUBLIC_NOTES = frozenset(
+    {"create", "auto_dispatch", Action.REJECT, Action.RESOLVE, Action.RATE, Action.AUTO_CLOSE}
+)
 
 
 @dataclass
@@ -155,4 +157,6 @@ def deadline_of(case: Case, now: datetime | None = None) -> Deadline:
     due = window[1]
     stage = "签收" if case.status == Status.PENDING_SIGN else "办结"
     remaining = f"已超期 {_duration(now - due)}" if now >= due else f"剩余 {_duration(due - now)}"
-    return Deadline(state=state, label=DeadlineState(state).label, stage=stage, due_at=due, remaining=remaining)
+    return Deadline(
+        state=state, label=DeadlineState(state).label, stage=stage, due_at=due, remaining=remaining
+    )

@@ -27,7 +27,12 @@ TABS = [
     Tab("new", "待受理", Q(status=Status.NEW), selectors.dispatcher_queue),
     Tab("dispatch", "待派单", Q(status=Status.PENDING_DISPATCH), selectors.dispatcher_queue),
     Tab("verify", "待核查", Q(status=Status.PENDING_VERIFY), selectors.dispatcher_queue),
-    Tab("extension", "延期审批", Q(status=Status.IN_PROGRESS, extension_pending=True), selectors.dispatcher_queue),
+    Tab(
+        "extension",
+        "延期审批",
+        Q(status=Status.IN_PROGRESS, extension_pending=True),
+        selectors.dispatcher_queue,
+    ),
     Tab(
         "deadline",
         "即将超期·已超期",
@@ -48,8 +53,10 @@ class TabCount:
 
 def tab_counts(user: User) -> list[TabCount]:
     """All tab counts in one query over the user's scope (each tab's condition lies inside its source)."""
-    totals = selectors.case_list(user).order_by().aggregate(
-        **{tab.key: Count("pk", filter=tab.condition) for tab in TABS}
+    totals = (
+        selectors.case_list(user)
+        .order_by()
+        .aggregate(**{tab.key: Count("pk", filter=tab.condition) for tab in TABS})
     )
     return [TabCount(tab.key, tab.label, totals[tab.key] or 0) for tab in TABS]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -51,7 +52,7 @@ TRACK_FAILURE_WINDOW = 3600
 TRACK_NOT_FOUND = "未查询到匹配的事件，请核对事件编号和手机号后4位。"
 TRACK_BLOCKED = "该编号查询失败次数过多，请1小时后再试。"
 
-HOME_BY_ROLE = {
+HOME_BY_ROLE: dict[str, str] = {
     Role.GRIDWORKER: "web:tasks",
     Role.HANDLER: "web:tasks",
     Role.DISPATCHER: "web:queue",
@@ -72,7 +73,9 @@ logout_view = auth_views.LogoutView.as_view()
 
 def is_htmx(request: HttpRequest) -> bool:
     """An htmx partial request; a history restore wants the full page."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
 
 
 def error_page(request: HttpRequest, exc: NotFound | Forbidden) -> HttpResponse:
@@ -107,7 +110,9 @@ def _page(request: HttpRequest, qs: Any) -> Any:
 
 
 def _query_without_page(request: HttpRequest) -> str:
-    return urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _still_visible(user: User, case_id: int) -> bool:
@@ -120,7 +125,8 @@ def _still_visible(user: User, case_id: int) -> bool:
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("web:login")
-    return redirect(HOME_BY_ROLE.get(lookups.effective_role(request.user), "web:case_list"))  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    return redirect(HOME_BY_ROLE.get(lookups.effective_role(user), "web:case_list"))
 
 
 def _preset_grid(code: str | None) -> Grid | None:
@@ -144,7 +150,8 @@ def report(request: HttpRequest) -> HttpResponse:
                 return redirect(f"{reverse('web:report_done')}?{urlencode({'t': token})}")
         status = 422
     else:
-        form = CaseReportForm(initial={"grid_code": request.GET.get("grid", "")}, categories=categories)
+        preset = _preset_grid(request.GET.get("grid"))
+        form = CaseReportForm(initial={"grid_code": preset.code if preset else ""}, categories=categories)
     context = {"form": form, "grid": _preset_grid(form["grid_code"].value())}
     return render(request, "web/report.html", context, status=status)
 
@@ -318,7 +325,7 @@ def _available_actions(user: User, case: Case) -> list[str]:
 
 def _is_assigned(user: User, case: Case) -> bool:
     if user.role == Role.GRIDWORKER:
-        return bool(case.assigned_grid_id) and user.grids.filter(pk=case.assigned_grid_id).exists()
+        return case.assigned_grid_id is not None and user.grids.filter(pk=case.assigned_grid_id).exists()
     if user.role == Role.HANDLER:
         return bool(case.assigned_department_id) and case.assigned_department_id == user.department_id
     return True
@@ -331,16 +338,27 @@ def _can_reveal(user: User, case: Case) -> bool:
     return role not in ASSIGNED_ONLY_ROLES or _is_assigned(user, case)
 
 
-def _action_form(user: User, action: str, data: Any = None, files: Any = None, initial: Any = None) -> ActionForm:
-    departments = [(str(d.pk), d.name) for d in lookups.departments_in_scope(user)]
-    return ActionForm(
-        data,
-        files,
-        initial=initial,
-        action=action,
-        categories=lookups.category_choices(),
-        departments=departments,
-    )
+@dataclass(frozen=True)
+class ActionChoices:
+    """The choice lists every action form on one page shares, read once per request."""
+
+    categories: list[tuple[str, Any]]
+    departments: list[tuple[str, str]]
+
+    @classmethod
+    def for_user(cls, user: User) -> ActionChoices:
+        departments = [(str(d.pk), d.name) for d in lookups.departments_in_scope(user)]
+        return cls(categories=lookups.category_choices(), departments=departments)
+
+    def form(self, action: str, data: Any = None, files: Any = None, initial: Any = None) -> ActionForm:
+        return ActionForm(
+            data,
+            files,
+            initial=initial,
+            action=action,
+            categories=self.categories,
+            departments=self.departments,
+        )
 
 
 def _detail_context(
@@ -355,16 +373,28 @@ def _detail_context(
         "grid_id": case.assigned_grid_id or case.grid_id,
         "department_id": case.assigned_department_id or "",
     }
+    choices = ActionChoices.for_user(user)
     panels = []
     for action in _available_actions(user, case):
-        form = bound if bound is not None and bound.action == action else _action_form(user, action, initial=initial)
-        panels.append({"action": action, "label": ACTION_LABELS[action], "form": form})
+        if bound is not None and bound.action == action:
+            form = bound
+        else:
+            form = choices.form(action, initial=initial)
+        panels.append({"action": action, "label": ACTION_LABELS[action], "form": form, "available": True})
     if bound is not None and all(p["action"] != bound.action for p in panels):
-        # The action is no longer possible; keep what the user typed on screen anyway.
-        panels.insert(0, {"action": bound.action, "label": ACTION_LABELS.get(bound.action, bound.action), "form": bound})
-    dispatch_grid = None
+        # The action is no longer possible; keep what the user typed on screen, without a submit button.
+        label = ACTION_LABELS.get(bound.action, bound.action)
+        panels.insert(0, {"action": bound.action, "label": label, "form": bound, "available": False})
+    dispatch_grids = None
     if any(p["action"] == Action.DISPATCH for p in panels):
-        dispatch_grid = lookups.grid_options(user, selected_id=case.assigned_grid_id or case.grid_id)
+        selected = case.assigned_grid_id or case.grid_id
+        if (
+            bound is not None
+            and bound.action == Action.DISPATCH
+            and str(bound["grid_id"].value() or "").isdigit()
+        ):
+            selected = int(bound["grid_id"].value())
+        dispatch_grids = lookups.grid_options(user, selected_id=selected)
     attachments = list(case.attachments.order_by("created_at", "id"))
     return {
         "case": case,
@@ -376,7 +406,7 @@ def _detail_context(
         "panels": panels,
         "open_action": bound.action if bound is not None else "",
         "action_error": error,
-        "dispatch_grids": dispatch_grid,
+        "dispatch_grids": dispatch_grids,
         "can_reveal": _can_reveal(user, case),
         "revealed_phone": phone,
     }
@@ -396,7 +426,8 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     case = selectors.case_get_for_user(user, case_id)
     if action not in ACTION_FIELDS:
         raise NotFound("没有这个办理动作")
-    form = _action_form(user, action, request.POST, request.FILES)
+    choices = ActionChoices.for_user(user)
+    form = choices.form(action, request.POST, request.FILES)
     error, status = "", 422
     if form.is_valid():
         try:
@@ -407,7 +438,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
                 # Keep the typed input, now against the version the page shows, so a deliberate retry works.
                 data = request.POST.copy()
                 data["version"] = str(selectors.case_get_for_user(user, case_id).version)
-                form = _action_form(user, action, data)
+                form = choices.form(action, data)
         except Invalid as exc:
             aliases = dict(ACTION_ERROR_ALIASES)
             if form.cleaned_data.get("target") == "department":
@@ -449,6 +480,6 @@ def grid_options(request: HttpRequest) -> HttpResponse:
         selected = int(request.GET.get("selected") or 0) or None
     except ValueError:
         selected = None
-    grids = lookups.grid_options(request.user, request.GET.get("q", ""), selected)  # type: ignore[arg-type]
+    grids = lookups.grid_options(request.user, request.GET.get("term", ""), selected)  # type: ignore[arg-type]
     context = {"grids": grids, "selected": selected, "empty_label": request.GET.get("empty", "")}
     return render(request, "web/_grid_options.html", context)

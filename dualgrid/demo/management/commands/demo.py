@@ -383,8 +383,16 @@ class Command(BaseCommand):
         if handler is None:
             return
         if rng.random() < 0.03:
-            step(handler, Action.RETURN, rng.uniform(0.5, 6), "经核实不属于本单位职责，请重新派单")
-            return
+            # 退回 and 再派: the centre sends it to a department instead.
+            if not step(handler, Action.RETURN, rng.uniform(0.5, 6), "经核实不属于本单位职责，请重新派单"):
+                return
+            if not step(
+                dispatcher, Action.DISPATCH, rng.uniform(0.5, 4), department_id=rng.choice(list(handlers))
+            ):
+                return
+            handler = self._handler_for(case, workers, grid_workers, handlers)
+            if handler is None:
+                return
         if not step(handler, Action.SIGN, rng.expovariate(1 / 3)):
             return
         slow = rng.random() < 0.12
