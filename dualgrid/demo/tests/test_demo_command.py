@@ -1,0 +1,39 @@
+"""`dualgrid demo` builds a usable district: places, departments, one account per role, cases."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from dualgrid.accounts.models import Role, User
+from dualgrid.cases.models import Case, CaseEvent, RoutingRule, Status
+from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
+
+
+@pytest.mark.django_db
+def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    out = StringIO()
+    call_command("demo", "--password", "secret99", "--cases", "60", stdout=out)
+    assert AdminUnit.objects.filter(level=UnitLevel.TOWN).count() == 6
+    assert 35 <= AdminUnit.objects.filter(level=UnitLevel.VILLAGE).count() <= 45
+    assert 350 <= Grid.objects.count() <= 450
+    assert Department.objects.count() >= 20
+    assert RoutingRule.objects.exists()
+    for username in ("admin", "dispatcher", "calltaker", "leader", "gridworker", "handler", "town1"):
+        assert authenticate(username=username, password="secret99") is not None, username
+        assert username in out.getvalue()
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    assert Case.objects.count() == 60
+    assert Case.objects.filter(status=Status.CLOSED).exists()
+    assert Case.objects.exclude(status__in=[Status.CLOSED, Status.VOID]).exists()
+    assert CaseEvent.objects.filter(action="create").count() == 60
+    # Every located case lies in the grid the locator found, and its ancestors agree.
+    for case in Case.objects.exclude(grid=None).select_related("grid"):
+        assert (case.village_id, case.town_id) == (case.grid.village_id, case.grid.town_id)
+
+    again = StringIO()
+    call_command("demo", "--password", "other999", stdout=again)
+    assert "已存在" in again.getvalue() and Case.objects.count() == 60
+    assert authenticate(username="dispatcher", password="other999") is not None
