@@ -128,6 +128,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# Our CSS/JS (dualgrid/static/dualgrid) and the npm-built vendor files (dualgrid/static/vendor).
+STATICFILES_DIRS = [BASE_DIR / "dualgrid" / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

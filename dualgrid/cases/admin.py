@@ -46,7 +46,16 @@ class CaseEventInline(admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    list_display = ["number", "title", "status", "category", "grid", "channel", "created_at", "deadline_state"]
+    list_display = [
+        "number",
+        "title",
+        "status",
+        "category",
+        "grid",
+        "channel",
+        "created_at",
+        "deadline_state",
+    ]
     list_filter = ["status", "deadline_state", "channel", "urgency"]
     search_fields = ["number", "title"]
     exclude = ["reporter_phone", "idempotency_key"]

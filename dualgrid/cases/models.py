@@ -1,5 +1,8 @@
 """Cases (事件/诉求/工单), their categories, routing rules, time limits and timeline."""
 
+import uuid
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 
@@ -312,7 +315,9 @@ class AttachmentKind(models.TextChoices):
 
 
 def attachment_path(instance: "CaseAttachment", filename: str) -> str:
-    return f"cases/{instance.case.created_at:%Y/%m}/{instance.case_id}/{filename}"
+    """An unguessable name: photos may show people and homes, and /media/ URLs are not scoped."""
+    suffix = Path(filename).suffix.lower()[:8] or ".jpg"
+    return f"cases/{instance.case.created_at:%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
 class CaseAttachment(models.Model):

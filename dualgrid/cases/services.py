@@ -312,14 +312,19 @@ def _role_of(actor: User | None, public: bool) -> str:
     return actor.role
 
 
+def case_is_assigned_to(user: User, case: Case) -> bool:
+    """Grid workers and handlers act only on cases assigned to their grids or department; others pass."""
+    if user.role == Role.GRIDWORKER:
+        return case.assigned_grid_id is not None and user.grids.filter(pk=case.assigned_grid_id).exists()
+    if user.role == Role.HANDLER:
+        return case.assigned_department_id is not None and case.assigned_department_id == user.department_id
+    return True
+
+
 def _check_assignment(actor: User, case: Case) -> None:
-    """Grid workers and handlers act only on cases assigned to their grids or department."""
-    if actor.role == Role.GRIDWORKER:
-        if not case.assigned_grid_id or not actor.grids.filter(pk=case.assigned_grid_id).exists():
-            raise Forbidden("该事件未派给您负责的网格", code="not_assigned")
-    elif actor.role == Role.HANDLER:
-        if not case.assigned_department_id or case.assigned_department_id != actor.department_id:
-            raise Forbidden("该事件未派给您所在的部门", code="not_assigned")
+    if not case_is_assigned_to(actor, case):
+        unit = "网格" if actor.role == Role.GRIDWORKER else "部门"
+        raise Forbidden(f"该事件未派给您所在的{unit}", code="not_assigned")
 
 
 def _require_note(note: str, message: str) -> None:

@@ -310,7 +310,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def _available_actions(user: User, case: Case) -> list[str]:
     """What the action panel offers: the workflow table's actions for this role, narrowed by the case."""
     role = lookups.effective_role(user)
-    if role in ASSIGNED_ONLY_ROLES and not _is_assigned(user, case):
+    if role in ASSIGNED_ONLY_ROLES and not services.case_is_assigned_to(user, case):
         return []
     actions = []
     for action in actions_for(case.status, role):
@@ -323,19 +323,11 @@ def _available_actions(user: User, case: Case) -> list[str]:
     return actions
 
 
-def _is_assigned(user: User, case: Case) -> bool:
-    if user.role == Role.GRIDWORKER:
-        return case.assigned_grid_id is not None and user.grids.filter(pk=case.assigned_grid_id).exists()
-    if user.role == Role.HANDLER:
-        return bool(case.assigned_department_id) and case.assigned_department_id == user.department_id
-    return True
-
-
 def _can_reveal(user: User, case: Case) -> bool:
     role = lookups.effective_role(user)
     if not case.reporter_phone or role not in REVEALING_ROLES:
         return False
-    return role not in ASSIGNED_ONLY_ROLES or _is_assigned(user, case)
+    return role not in ASSIGNED_ONLY_ROLES or services.case_is_assigned_to(user, case)
 
 
 @dataclass(frozen=True)
