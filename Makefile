@@ -48,6 +48,7 @@ test: assets
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy dualgrid
 	$(BIN)/dualgrid makemigrations --check --dry-run
 
 clean:

@@ -1,6 +1,7 @@
 """The shared cast of the tests: one district with two towns, grids A and B, and a user per role."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from shapely.geometry import box
@@ -48,7 +49,7 @@ class Cast:
     handler: User
 
 
-def _user(username: str, role: str, **kw: object) -> User:
+def _user(username: str, role: str, **kw: Any) -> User:
     return User.objects.create_user(username, password="pw-123456", role=role, display_name=username, **kw)
 
 

@@ -5,6 +5,7 @@ SQLite in ``var/`` by default so one command runs everything; PostgreSQL by ``DA
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -148,7 +149,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Domain configuration: defaults an administrator can change in the admin (time limits live in the DB).
-DUALGRID = {
+DUALGRID: dict[str, Any] = {
     # Optional intranet tile server, e.g. "http://tiles.intranet/{z}/{x}/{y}.png"; empty = grid polygons only.
     "TILE_URL": os.environ.get("DUALGRID_TILE_URL", ""),
     "SITE_NAME": os.environ.get("DUALGRID_SITE_NAME", "双网格综合治理平台"),

@@ -11,10 +11,10 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "display_name"]
     autocomplete_fields = ["unit", "department", "grids"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("角色与管辖范围", {"fields": ("display_name", "phone", "role", "unit", "department", "grids")}),
     )
     add_fieldsets = (
-        *BaseUserAdmin.add_fieldsets,
+        *(BaseUserAdmin.add_fieldsets or ()),
         ("角色与管辖范围", {"fields": ("display_name", "role", "unit", "department")}),
     )

@@ -38,7 +38,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 class CaseEventInline(admin.TabularInline):
     model = CaseEvent
-    fields = ["created_at", "actor_label", "action", "from_status", "to_status", "note"]
+    fields = ("created_at", "actor_label", "action", "from_status", "to_status", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -81,7 +81,7 @@ def deadline_status(case, now: datetime) -> tuple[str, datetime | None]:  # type
     if window is None:
         return DeadlineState.NONE, None
     started, due = window
-    warn_at = started + (due - started) * settings.DUALGRID["WARNING_SHARE"]
+    warn_at = started + (due - started) * float(settings.DUALGRID["WARNING_SHARE"])
     if now >= due:
         return DeadlineState.OVERDUE, None
     if now >= warn_at:

@@ -336,4 +336,4 @@ class CaseAttachment(models.Model):
         verbose_name_plural = "附件"
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""

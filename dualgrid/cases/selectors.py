@@ -17,8 +17,8 @@ def scope_filter(user: User) -> Q | None:
     """The Q restricting cases to the user's scope; None means everything (system admin)."""
     if user.role == Role.ADMIN or user.is_superuser:
         return None
-    if user.role in UNIT_SCOPED and user.unit_id:
-        level = user.unit.level
+    if user.role in UNIT_SCOPED and user.unit is not None:
+        level = UnitLevel(user.unit.level)
         if level == UnitLevel.CITY:
             return Q(county__parent_id=user.unit_id)
         column = {UnitLevel.COUNTY: "county_id", UnitLevel.TOWN: "town_id", UnitLevel.VILLAGE: "village_id"}[

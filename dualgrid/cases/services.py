@@ -67,8 +67,8 @@ def actor_label(actor: User | None, public: bool = False) -> str:
 
 
 def _validate_photos(photos: list[UploadedFile], errors: dict[str, str]) -> None:
-    limit = settings.DUALGRID["MAX_PHOTOS"]
-    max_bytes = settings.DUALGRID["MAX_PHOTO_BYTES"]
+    limit = int(settings.DUALGRID["MAX_PHOTOS"])
+    max_bytes = int(settings.DUALGRID["MAX_PHOTO_BYTES"])
     if len(photos) > limit:
         errors["photos"] = f"最多上传{limit}张照片"
         return
@@ -419,7 +419,7 @@ def case_transition(
             case.closed_at = now
         elif action == Action.DISPATCH:
             _apply_classification(case, params, extra)
-            grid_id, dept_id = params.get("grid_id"), params.get("department_id")
+            grid_id, dept_id = params.get("grid_id") or 0, params.get("department_id") or 0
             if bool(grid_id) == bool(dept_id):
                 raise Invalid({"grid_id": "请选择一个承办网格或承办部门"})
             if grid_id:
@@ -477,7 +477,7 @@ def case_transition(
             case.resolved_on_time = case.resolve_due_at is None or now <= case.resolve_due_at
             case.extension_pending, case.extension_hours = False, 0
         elif action == Action.VERIFY:
-            case.rating_due_at = now + timedelta(hours=settings.DUALGRID["RATING_WINDOW_HOURS"])
+            case.rating_due_at = now + timedelta(hours=int(settings.DUALGRID["RATING_WINDOW_HOURS"]))
         elif action == Action.SEND_BACK:
             _require_note(note, "请填写核查不通过的原因")
             case.rework_count += 1

@@ -1547,8 +1547,8 @@ def _frame(rng: random.Random, channel: str, body: str, address: str, kind: str)
         return rng.choice(_PATROL_OPENERS) + body + rng.choice(_PATROL_ENDINGS)
     text = _after_address(address, _third_person(body))
     if channel == "hotline":
-        endings = _HOTLINE_QUESTION_ENDINGS if question else _HOTLINE_ENDINGS
-        return f"来电人反映：{text}{rng.choice(endings)}"
+        hotline_endings = _HOTLINE_QUESTION_ENDINGS if question else _HOTLINE_ENDINGS
+        return f"来电人反映：{text}{rng.choice(hotline_endings)}"
     if channel == "12345":
         endings = _12345_QUESTION_ENDINGS if question else _12345_ENDINGS
         return f"市民通过12345热线反映：{text}诉求：{rng.choice(endings)}"

@@ -106,10 +106,10 @@ def test_unrated_cases_close_after_the_rating_window(cast, hours, closed) -> Non
     assert (case.status == Status.CLOSED) is closed
     if closed:
         assert case.close_reason == CloseReason.UNRATED
-        assert case.events.last().action == "auto_close"
+        assert case.events.values_list("action", flat=True).last() == "auto_close"
 
 
 def test_reporting_at_night_uses_local_dates_for_the_number(cast) -> None:
     with time_machine.travel(datetime(2026, 11, 23, 23, 30, tzinfo=SH), tick=False):
         case = report(cast)
-    assert case.number.startswith("20261123")
+    assert (case.number or "").startswith("20261123")

@@ -176,4 +176,5 @@ def test_idempotency_key_returns_the_first_case(cast) -> None:
 
 def test_case_numbers_are_dated_and_unique(cast) -> None:
     a, b = report(cast), report(cast)
+    assert a.number is not None and b.number is not None
     assert a.number != b.number and len(a.number) >= 14 and a.number[:8].isdigit()

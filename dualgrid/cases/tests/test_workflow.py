@@ -1,6 +1,7 @@
 """The transition table, as a table: every (state, action, role) is allowed exactly when listed."""
 
 import itertools
+from collections.abc import Set as AbstractSet
 
 import pytest
 
@@ -9,11 +10,11 @@ from dualgrid.cases.models import Status
 from dualgrid.cases.workflow import PUBLIC, SYSTEM, TABLE, actions_for
 
 S = Status
-CENTRE = {Role.DISPATCHER, Role.ADMIN}
-HANDLERS = {Role.GRIDWORKER, Role.HANDLER}
+CENTRE: set[str] = {Role.DISPATCHER, Role.ADMIN}
+HANDLERS: set[str] = {Role.GRIDWORKER, Role.HANDLER}
 
 # The workflow of issue #2, written out independently of the implementation.
-EXPECTED = {
+EXPECTED: dict[tuple[str, str], tuple[str, AbstractSet[str]]] = {
     (S.NEW, "accept"): (S.PENDING_DISPATCH, CENTRE),
     (S.NEW, "reject"): (S.VOID, CENTRE),
     (S.PENDING_DISPATCH, "dispatch"): (S.PENDING_SIGN, CENTRE),

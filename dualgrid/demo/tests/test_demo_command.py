@@ -31,6 +31,7 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
     assert CaseEvent.objects.filter(action="create").count() == 60
     # Every located case lies in the grid the locator found, and its ancestors agree.
     for case in Case.objects.exclude(grid=None).select_related("grid"):
+        assert case.grid is not None
         assert (case.village_id, case.town_id) == (case.grid.village_id, case.grid.town_id)
 
     again = StringIO()

@@ -275,8 +275,10 @@ class Command(BaseCommand):
             )
         }
         workers = {u.pk: u for u in User.objects.filter(role=Role.GRIDWORKER)}
-        handlers = {
-            u.department_id: u for u in User.objects.filter(role=Role.HANDLER, username__startswith="dept_")
+        handlers: dict[int, User] = {
+            u.department_id: u
+            for u in User.objects.filter(role=Role.HANDLER, username__startswith="dept_")
+            if u.department_id is not None
         }
         starts = sorted(real_now - timedelta(seconds=rng.uniform(0, days * 86400)) for _ in range(count))
         for i in range(0, count, 250):
@@ -374,7 +376,7 @@ class Command(BaseCommand):
             if not step(dispatcher, Action.ACCEPT, rng.uniform(0.1, 2), category_code=code):
                 return
             if case.grid_id and (rng.random() < 0.7 or code not in ROUTES):
-                target = {"grid_id": case.grid_id}
+                target: dict[str, Any] = {"grid_id": case.grid_id}
             else:
                 target = {"department_id": rng.choice(list(handlers))}
             if not step(dispatcher, Action.DISPATCH, rng.uniform(0.1, 3), **target):
