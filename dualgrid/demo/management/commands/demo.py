@@ -130,6 +130,9 @@ class Command(BaseCommand):
                 self._rules(depts)
                 self._accounts(county, depts)
             grid_locator.invalidate()
+            self.stdout.write(
+                f"已建立区划、网格和账号，正在按真实流程生成 {opts['cases']} 件事件（约需2分钟）…"
+            )
             self._cases(opts["cases"], opts["days"])
             self.stdout.write(
                 f"已加载演示区县：{Grid.objects.count()} 个网格，{Case.objects.count()} 件事件，"
@@ -282,6 +285,9 @@ class Command(BaseCommand):
         }
         starts = sorted(real_now - timedelta(seconds=rng.uniform(0, days * 86400)) for _ in range(count))
         for i in range(0, count, 250):
+            if i and i % 1000 == 0:
+                self.stdout.write(f"  已生成 {i}/{count} 件事件…")
+                self.stdout.flush()
             with transaction.atomic():
                 for created_at in starts[i : i + 250]:
                     created_at = self._office_hours(created_at)
