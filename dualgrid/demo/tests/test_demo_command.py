@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.cases.models import Case, CaseEvent, RoutingRule, Status
+from dualgrid.cases.selectors import my_tasks
 from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
 
 
@@ -25,10 +26,12 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
         assert authenticate(username=username, password="secret99") is not None, username
         assert username in out.getvalue()
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
-    assert Case.objects.count() == 60
+    assert Case.objects.count() == 63  # 60 asked for + 3 fresh ones for the printed logins
+    assert my_tasks(User.objects.get(username="gridworker")).count() >= 2
+    assert my_tasks(User.objects.get(username="handler")).exists()
     assert Case.objects.filter(status=Status.CLOSED).exists()
     assert Case.objects.exclude(status__in=[Status.CLOSED, Status.VOID]).exists()
-    assert CaseEvent.objects.filter(action="create").count() == 60
+    assert CaseEvent.objects.filter(action="create").count() == 63
     # Every located case lies in the grid the locator found, and its ancestors agree.
     for case in Case.objects.exclude(grid=None).select_related("grid"):
         assert case.grid is not None
@@ -36,5 +39,5 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
 
     again = StringIO()
     call_command("demo", "--password", "other999", stdout=again)
-    assert "已存在" in again.getvalue() and Case.objects.count() == 60
+    assert "已存在" in again.getvalue() and Case.objects.count() == 63
     assert authenticate(username="dispatcher", password="other999") is not None

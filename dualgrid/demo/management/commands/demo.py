@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from shapely import Point
+from shapely import wkt as shapely_wkt
 from shapely.geometry import Polygon
 
 from dualgrid.accounts.models import Role, User
@@ -259,12 +260,10 @@ class Command(BaseCommand):
         return polygon.representative_point()
 
     def _cases(self, count: int, days: int) -> None:
-        from shapely import wkt
-
         rng = self.rng
         real_now = timezone.now()
         grids = list(Grid.objects.select_related("village").order_by("code"))
-        shapes = {g.pk: wkt.loads(g.boundary) for g in grids}
+        shapes = {g.pk: shapely_wkt.loads(g.boundary) for g in grids}
         weights = [max(g.population, 1) for g in grids]
         leaf_codes = texts.level2_codes()
         users = {
@@ -328,8 +327,46 @@ class Command(BaseCommand):
                         self.stderr.write(f"跳过一条演示事件：{exc.message}")
                         continue
                     self._progress(case, code, created_at, real_now, users, workers, grid_workers, handlers)
+        self._showcase(real_now)
         services.deadline_sweep(now=real_now, batch=count)
         services.rating_sweep(now=real_now, batch=count)
+
+    def _showcase(self, real_now: datetime) -> None:
+        """Fresh cases for the printed logins (`gridworker`, `handler`), so they open on real work."""
+        worker = User.objects.get(username="gridworker")
+        grid = worker.grids.first()
+        if grid is None:
+            return
+        point = shapely_wkt.loads(grid.boundary).representative_point()
+        stories = [
+            ("1001", "group", "9社龚氏兄弟因堰塘使用又打起来了哦，网格员快来看看", "龚大姐", 35, None),
+            ("0301", "patrol", "村委会门口车辆乱停，挡住了校车通道，请协调挪车", "", 300, "sign"),
+            ("1303", "hotline", "下水管堵塞屋里灌水，已经淹到床脚了，请尽快派人疏通", "李婆婆", 20, None),
+        ]
+        for code, channel, text, name, minutes_ago, then in stories:
+            when = real_now - timedelta(minutes=minutes_ago)
+            case, _ = services.case_create(
+                actor=None if channel == "group" else User.objects.get(username="calltaker"),
+                data=services.CaseInput(
+                    description=text,
+                    channel=channel,
+                    reporter_name=name,
+                    reporter_phone=texts.random_phone(self.rng),
+                    lat=point.y,
+                    lng=point.x,
+                    address=f"{grid.name.split('第')[0]}9社",
+                    category_code=code,
+                ),
+                now=when,
+            )
+            if then == "sign" and case.assigned_grid_id == grid.pk:
+                services.case_transition(
+                    actor=worker,
+                    case_id=case.pk,
+                    action="sign",
+                    version=case.version,
+                    now=when + timedelta(minutes=20),
+                )
 
     def _office_hours(self, when: datetime) -> datetime:
         local = timezone.localtime(when)
