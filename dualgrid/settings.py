@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dualgrid.lib.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,6 +156,8 @@ DUALGRID: dict[str, Any] = {
     "SITE_NAME": os.environ.get("DUALGRID_SITE_NAME", "双网格综合治理平台"),
     "MAX_PHOTOS": 6,
     "MAX_PHOTO_BYTES": envint("DUALGRID_MAX_PHOTO_BYTES", 10 * 1024 * 1024),
+    # Six photos at the limit plus the form; anything larger is refused before it is read.
+    "MAX_REQUEST_BYTES": envint("DUALGRID_MAX_REQUEST_BYTES", 64 * 1024 * 1024),
     # Cases reported done but not rated within this many hours close as 未评价.
     "RATING_WINDOW_HOURS": envint("DUALGRID_RATING_WINDOW_HOURS", 72),
     # Share of a time limit used at which a case shows 即将超期.
