@@ -152,8 +152,12 @@
           },
         }).addTo(map);
         layer.bringToBack();
-        if (start) map.setView(start, 16);
-        else if (highlighted) map.fitBounds(highlighted.getBounds(), { padding: [16, 16] });
+        if (highlighted) {
+          // Show the whole grid with the point in it, not a close-up of one colour.
+          var bounds = highlighted.getBounds();
+          if (start) bounds.extend(start);
+          map.fitBounds(bounds, { padding: [16, 16] });
+        } else if (start) map.setView(start, 15);
         else if (features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
         labelsByZoom();
         if (marker) describe(marker.getLatLng());
