@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.lib.errors import NotFound
-from dualgrid.places.models import UnitLevel
+from dualgrid.places.selectors import within_unit
 
 from .models import Case, Status
 
@@ -18,13 +18,7 @@ def scope_filter(user: User) -> Q | None:
     if user.role == Role.ADMIN or user.is_superuser:
         return None
     if user.role in UNIT_SCOPED and user.unit is not None:
-        level = UnitLevel(user.unit.level)
-        if level == UnitLevel.CITY:
-            return Q(county__parent_id=user.unit_id)
-        column = {UnitLevel.COUNTY: "county_id", UnitLevel.TOWN: "town_id", UnitLevel.VILLAGE: "village_id"}[
-            level
-        ]
-        return Q(**{column: user.unit_id})
+        return within_unit(user.unit)
     if user.role == Role.HANDLER and user.department_id:
         return Q(assigned_department_id=user.department_id)
     if user.role == Role.GRIDWORKER:

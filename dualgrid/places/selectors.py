@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 import shapely
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from shapely import STRtree, wkt
 
 from .models import AdminUnit, Grid, UnitLevel
@@ -84,18 +84,12 @@ class GridLocator:
 grid_locator = GridLocator()
 
 
-def unit_ancestors(unit: AdminUnit) -> list[AdminUnit]:
-    chain = []
-    node: AdminUnit | None = unit
-    while node is not None:
-        chain.append(node)
-        node = node.parent
-    return chain
-
-
-def unit_contains(outer: AdminUnit, inner_ids: dict[int, int | None]) -> bool:
-    """Whether ``outer`` contains a place given by its ancestor ids keyed by level."""
-    if outer.level == UnitLevel.CITY:
-        county_id = inner_ids.get(UnitLevel.COUNTY)
-        return county_id is not None and AdminUnit.objects.filter(id=county_id, parent_id=outer.id).exists()
-    return inner_ids.get(outer.level) == outer.id
+def within_unit(unit: AdminUnit) -> Q:
+    """Rows lying inside ``unit``, for any model with ``county``/``town``/``village`` columns
+    (grids and cases both carry their ancestors, so this stays a single-column index lookup)."""
+    if unit.level == UnitLevel.CITY:
+        return Q(county__parent_id=unit.pk)
+    column = {UnitLevel.COUNTY: "county_id", UnitLevel.TOWN: "town_id", UnitLevel.VILLAGE: "village_id"}[
+        UnitLevel(unit.level)
+    ]
+    return Q(**{column: unit.pk})

@@ -13,7 +13,8 @@ from shapely.geometry import mapping
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.cases.models import Category
-from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
+from dualgrid.places.models import AdminUnit, Department, Grid
+from dualgrid.places.selectors import within_unit
 
 GEOJSON_CACHE_KEY = "web:grids.geojson"
 GEOJSON_CACHE_SECONDS = 300
@@ -60,18 +61,6 @@ def category_choices() -> ChoiceList:
     return choices
 
 
-def _unit_column(unit: AdminUnit) -> Q:
-    if unit.level == UnitLevel.CITY:
-        return Q(county__parent_id=unit.pk)
-    columns: dict[int, str] = {
-        UnitLevel.COUNTY: "county_id",
-        UnitLevel.TOWN: "town_id",
-        UnitLevel.VILLAGE: "village_id",
-    }
-    column = columns[unit.level]
-    return Q(**{column: unit.pk})
-
-
 def grids_in_scope(user: User) -> QuerySet[Grid]:
     """Active grids the user may pick (dispatch target, list filter)."""
     qs = Grid.objects.filter(active=True).select_related("village")
@@ -81,7 +70,7 @@ def grids_in_scope(user: User) -> QuerySet[Grid]:
     if role == Role.GRIDWORKER:
         return qs.filter(pk__in=user.grids.values("pk"))
     if user.unit_id and user.unit is not None:
-        return qs.filter(_unit_column(user.unit))
+        return qs.filter(within_unit(user.unit))
     return qs.none()
 
 
