@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from dualgrid.cases.services import deadline_sweep, rating_sweep
 
@@ -36,16 +36,20 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         self.stdout.write(f"dualgrid worker started (every {opts['interval']}s)")
         while not stopping:
-            close_old_connections()
             started = time.monotonic()
             marked = closed = 0
-            while True:  # drain backlogs in batches before sleeping
-                batch_marked = deadline_sweep()
-                batch_closed = rating_sweep()
-                marked += batch_marked
-                closed += batch_closed
-                if (batch_marked < 500 and batch_closed < 500) or stopping:
-                    break
+            try:
+                while True:  # drain backlogs in batches before sleeping
+                    batch_marked = deadline_sweep()
+                    batch_closed = rating_sweep()
+                    marked += batch_marked
+                    closed += batch_closed
+                    if (batch_marked < 500 and batch_closed < 500) or stopping:
+                        break
+            except DatabaseError:
+                # The database went away (restart, failover): keep going and retry next round.
+                log.exception("worker round failed; retrying in %ss", opts["interval"])
+                connection.close()
             if marked or closed:
                 log.info("time limits: %d state changes recorded; %d unrated cases closed", marked, closed)
             if opts["once"]:
@@ -55,4 +59,5 @@ class Command(BaseCommand):
             while remaining > 0 and not stopping:
                 time.sleep(min(remaining, 1.0))
                 remaining -= 1.0
+            close_old_connections()  # a database restart between rounds must not kill the worker
         self.stdout.write("dualgrid worker stopped")
