@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 
+from dualgrid.lib.crypto import EncryptedCharField
 from dualgrid.places.models import AdminUnit, Department, Grid
 
 
@@ -191,7 +192,9 @@ class Case(models.Model):
     version = models.PositiveIntegerField("版本", default=1)
 
     reporter_name = models.CharField("反映人", max_length=32, blank=True)
-    reporter_phone = models.CharField("联系电话", max_length=20, blank=True)
+    reporter_phone = EncryptedCharField("联系电话", blank=True)
+    # Keyed hash of the full number: "has this caller reported before?" without decrypting anything.
+    reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
     reporter_phone_last4 = models.CharField(max_length=4, blank=True)
 
     lat = models.FloatField("纬度", null=True, blank=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from dualgrid.accounts.models import Role, User
+from dualgrid.lib.crypto import keyed_hash
 from dualgrid.lib.errors import NotFound
+from dualgrid.lib.privacy import is_phone, normalize_phone
 from dualgrid.places.selectors import within_unit
 
 from .models import Case, Status
@@ -76,7 +78,12 @@ def case_list(
     if deadline_state:
         qs = qs.filter(deadline_state=deadline_state)
     if query:
-        qs = qs.filter(Q(number=query) | Q(title__contains=query) | Q(address__contains=query))
+        query = query.strip()
+        phone = normalize_phone(query)
+        if is_phone(phone):
+            qs = qs.filter(reporter_phone_hash=keyed_hash(phone))
+        else:
+            qs = qs.filter(Q(number=query) | Q(title__contains=query) | Q(address__contains=query))
     return qs.order_by("-created_at", "-id")
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from dualgrid.accounts.models import Role, User
+from dualgrid.lib.crypto import keyed_hash
 from dualgrid.lib.errors import Conflict, Forbidden, Invalid, NotFound
 from dualgrid.lib.privacy import is_phone, normalize_phone
 from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
@@ -146,6 +147,7 @@ def _clean_input(
         "description": description,
         "reporter_name": (data.reporter_name or "").strip(),
         "reporter_phone": phone,
+        "reporter_phone_hash": keyed_hash(phone),
         "reporter_phone_last4": phone.replace("-", "")[-4:] if phone else "",
         "lat": data.lat,
         "lng": data.lng,
