@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "dualgrid.places",
     "dualgrid.accounts",
     "dualgrid.cases",
+    "dualgrid.people",
+    "dualgrid.exchange",
     "dualgrid.web",
     "dualgrid.ops",
     "dualgrid.demo",

@@ -12,6 +12,9 @@ admin.site.index_title = "配置"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("places/", include("dualgrid.places.urls")),
+    path("people/", include("dualgrid.people.urls")),
+    path("exchange/", include("dualgrid.exchange.urls")),
     path("", include("dualgrid.web.urls")),
     # Uploaded photos are served by the app itself so an intranet install needs no extra web server;
     # a front proxy may take this path over in a bigger deployment.

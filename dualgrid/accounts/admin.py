@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
-from .models import User
+from .models import AuditEntry, User
 
 
 @admin.register(User)
@@ -18,3 +19,19 @@ class UserAdmin(BaseUserAdmin):
         *(BaseUserAdmin.add_fieldsets or ()),
         ("角色与管辖范围", {"fields": ("display_name", "role", "unit", "department")}),
     )
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "action", "object_type", "object_id", "detail"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "detail", "user__username"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -69,3 +69,24 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} 的令牌（{self.created_at:%Y-%m-%d}）"
+
+
+class AuditEntry(models.Model):
+    """Who saw or exported personal data, and when (unmasking, exports, downloads)."""
+
+    user = models.ForeignKey(
+        User, verbose_name="操作人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField("动作", max_length=32, db_index=True)
+    object_type = models.CharField("对象类型", max_length=64)
+    object_id = models.CharField("对象", max_length=64, blank=True)
+    detail = models.CharField("说明", max_length=500, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.object_type}#{self.object_id}"

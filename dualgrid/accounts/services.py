@@ -27,3 +27,20 @@ def token_user(raw: str) -> User | None:
         .first()
     )
     return token.user if token else None
+
+
+def audit_record(
+    *, user: User | None, action: str, obj: object | None = None, object_type: str = "", detail: str = ""
+) -> None:
+    """Write one audit row (unmask, export, …). Call it inside the transaction of the action it records."""
+    from .models import AuditEntry
+
+    if obj is not None:
+        meta = getattr(obj, "_meta", None)
+        object_type = object_type or (meta.label if meta else type(obj).__name__)
+        object_id = str(getattr(obj, "pk", ""))
+    else:
+        object_id = ""
+    AuditEntry.objects.create(
+        user=user, action=action, object_type=object_type, object_id=object_id, detail=detail[:500]
+    )

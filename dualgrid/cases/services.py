@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from dualgrid.accounts.models import Role, User
+from dualgrid.accounts.services import audit_record
 from dualgrid.lib.crypto import keyed_hash
 from dualgrid.lib.errors import Conflict, Forbidden, Invalid, NotFound
 from dualgrid.lib.privacy import is_phone, normalize_phone
@@ -537,7 +538,9 @@ def case_reveal_phone(*, actor: User, case_id: int) -> str:
         raise Forbidden("您的角色不能查看完整电话", code="forbidden")
     if actor.role in {Role.GRIDWORKER, Role.HANDLER}:
         _check_assignment(actor, case)
-    _event(case, actor=actor, action="reveal_phone", note="查看反映人完整电话", now=timezone.now())
+    with transaction.atomic():
+        _event(case, actor=actor, action="reveal_phone", note="查看反映人完整电话", now=timezone.now())
+        audit_record(user=actor, action="unmask", obj=case, detail="查看反映人完整电话")
     return case.reporter_phone
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from dualgrid.accounts.models import AuditEntry
 from dualgrid.cases import services
 from dualgrid.cases.models import Case, CaseEvent, CloseReason, Rating, Status
 from dualgrid.cases.tests.factories import act, case_in_state, rate, report
@@ -135,6 +136,8 @@ def test_reveal_phone_is_recorded_and_leaders_may_not(cast) -> None:
     assert services.case_reveal_phone(actor=cast.dispatcher, case_id=case.pk) == "13812345678"
     event = case.events.get(action="reveal_phone")
     assert event.actor == cast.dispatcher
+    audit = AuditEntry.objects.get(action="unmask")
+    assert (audit.user, audit.object_type, audit.object_id) == (cast.dispatcher, "cases.Case", str(case.pk))
     with pytest.raises(Forbidden):
         services.case_reveal_phone(actor=cast.leader, case_id=case.pk)
 
