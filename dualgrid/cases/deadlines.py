@@ -44,13 +44,19 @@ def is_workday(day: date, overrides: dict[date, bool]) -> bool:
     return day.weekday() < 5
 
 
-def add_workdays(start: datetime, days: int) -> datetime:
+def _horizon(days: int) -> timedelta:
+    return timedelta(days=days * 3 + 30)
+
+
+def add_workdays(start: datetime, days: int, overrides: dict[date, bool] | None = None) -> datetime:
     """``days`` working days after ``start``: the same clock time on the n-th following working day.
 
-    Holidays and swapped working days (调休) come from the Holiday table.
+    Holidays and swapped working days (调休) come from the Holiday table (or ``overrides``, read once
+    by the caller for several due dates).
     """
     local = start.astimezone(LOCAL)
-    overrides = _calendar(local.date(), local.date() + timedelta(days=days * 3 + 30))
+    if overrides is None:
+        overrides = _calendar(local.date(), local.date() + _horizon(days))
     day = local.date()
     remaining = days
     while remaining > 0:
@@ -60,10 +66,22 @@ def add_workdays(start: datetime, days: int) -> datetime:
     return datetime.combine(day, local.timetz()).astimezone(start.tzinfo or LOCAL)
 
 
-def add_limit(start: datetime, amount: int, unit: str) -> datetime:
+def add_limit(start: datetime, amount: int, unit: str, overrides: dict[date, bool] | None = None) -> datetime:
     if unit == LimitUnit.HOUR:
         return start + timedelta(hours=amount)
-    return add_workdays(start, amount)
+    return add_workdays(start, amount, overrides)
+
+
+def due_dates(start: datetime, limit: TimeLimit) -> tuple[datetime, datetime]:
+    """(签收 due, 办结 due) from ``start``, reading the holiday calendar once."""
+    overrides: dict[date, bool] | None = None
+    if limit.unit == LimitUnit.WORKDAY:
+        day = start.astimezone(LOCAL).date()
+        overrides = _calendar(day, day + _horizon(max(limit.sign_limit, limit.resolve_limit)))
+    return (
+        add_limit(start, limit.sign_limit, limit.unit, overrides),
+        add_limit(start, limit.resolve_limit, limit.unit, overrides),
+    )
 
 
 def running_window(case) -> tuple[datetime, datetime] | None:  # type: ignore[no-untyped-def]

@@ -198,10 +198,10 @@ def _event(
 
 
 def _start_clock(case: Case, now: datetime) -> None:
-    limit = deadlines.limit_for(case.category, case.urgency)
     case.clock_started_at = now
-    case.sign_due_at = deadlines.add_limit(now, limit.sign_limit, limit.unit)
-    case.resolve_due_at = deadlines.add_limit(now, limit.resolve_limit, limit.unit)
+    case.sign_due_at, case.resolve_due_at = deadlines.due_dates(
+        now, deadlines.limit_for(case.category, case.urgency)
+    )
 
 
 def _restart_resolve_clock(case: Case, now: datetime) -> None:
@@ -252,7 +252,10 @@ def case_create(*, actor: User | None, data: CaseInput, now: datetime | None = N
         case.outside_grid = cleaned["lat"] is not None
         county = _default_county(actor)
         case.county_id = county.id if county else None
-    grid = Grid.objects.get(pk=case.grid_id) if case.grid_id else None
+    grid = preset_grid if preset_grid is not None and case.grid_id == preset_grid.pk else None
+    if case.grid_id and grid is None:
+        grid = Grid.objects.get(pk=case.grid_id)
+    case.grid = grid
     route = route_case(
         category=category,
         grid=grid,
