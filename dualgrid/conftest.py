@@ -1,5 +1,6 @@
 """The shared cast of the tests: one district with two towns, grids A and B, and a user per role."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -7,6 +8,7 @@ import pytest
 from shapely.geometry import box
 
 from dualgrid.accounts.models import Role, User
+from dualgrid.cases import config as workflow_config
 from dualgrid.cases.models import Category, HandlerKind, RequestKind, RoutingRule
 from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
 from dualgrid.places.selectors import grid_locator
@@ -21,6 +23,14 @@ POINT_OUTSIDE = (31.50, 107.00)
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workflow_config() -> Iterator[None]:
+    """Each test reads the categories, rules and limits it created, not a previous test's."""
+    workflow_config.invalidate()
+    yield
+    workflow_config.invalidate()
 
 
 @dataclass

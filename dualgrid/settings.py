@@ -165,6 +165,8 @@ DUALGRID: dict[str, Any] = {
     # Share of a time limit used at which a case shows 即将超期.
     "WARNING_SHARE": 0.8,
     "WORKER_INTERVAL_SECONDS": envint("DUALGRID_WORKER_INTERVAL", 30),
+    # How stale another process's copy of categories/rules/limits/holidays may get after an admin edit.
+    "CONFIG_CACHE_SECONDS": envint("DUALGRID_CONFIG_CACHE_SECONDS", 30),
 }
 
 LOGGING = {

@@ -1,14 +1,34 @@
 """Configuration of the case workflow in the admin. Cases themselves are read-only here: every
 change of a case goes through the workflow (web pages or API) so that it lands on the timeline."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 
+from . import config
 from .models import Case, CaseEvent, Category, Holiday, RoutingRule, TimeLimit
 
 
+class InvalidatesConfig(admin.ModelAdmin):
+    """Edits take effect at once in this process (others re-read within CONFIG_CACHE_SECONDS)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(config.invalidate)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(config.invalidate)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(config.invalidate)
+
+
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(InvalidatesConfig):
     list_display = ["code", "name", "parent", "kind", "active", "sort"]
     list_filter = ["kind", "active", "parent"]
     search_fields = ["code", "name"]
@@ -16,20 +36,20 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeLimit)
-class TimeLimitAdmin(admin.ModelAdmin):
+class TimeLimitAdmin(InvalidatesConfig):
     list_display = ["category", "kind", "urgency", "unit", "sign_limit", "resolve_limit"]
     list_filter = ["urgency", "unit", "kind"]
     autocomplete_fields = ["category"]
 
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(InvalidatesConfig):
     list_display = ["date", "name", "is_workday"]
     list_filter = ["is_workday"]
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(InvalidatesConfig):
     list_display = ["category", "unit", "handler", "department", "priority", "active"]
     list_filter = ["handler", "active"]
     search_fields = ["category__name", "department__name"]

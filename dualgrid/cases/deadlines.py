@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from .models import DeadlineState, Holiday, LimitUnit, Status, TimeLimit
+from . import config
+from .models import DeadlineState, LimitUnit, Status, TimeLimit
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -17,7 +18,7 @@ FALLBACK = TimeLimit(unit=LimitUnit.WORKDAY, sign_limit=1, resolve_limit=10)
 
 def limit_for(category, urgency: str) -> TimeLimit:  # type: ignore[no-untyped-def]
     """The most specific configured limit: the category, its ancestors, its request kind, the default."""
-    rows = list(TimeLimit.objects.filter(urgency=urgency))
+    rows = [row for row in config.snapshot().limits if row.urgency == urgency]
     by_category = {row.category_id: row for row in rows if row.category_id}
     node = category
     while node is not None:
@@ -35,7 +36,7 @@ def limit_for(category, urgency: str) -> TimeLimit:  # type: ignore[no-untyped-d
 
 
 def _calendar(start: date, end: date) -> dict[date, bool]:
-    return dict(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_workday"))
+    return {day: work for day, work in config.snapshot().holidays.items() if start <= day <= end}
 
 
 def is_workday(day: date, overrides: dict[date, bool]) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dualgrid.places.models import Department, Grid
 
+from . import config
 from .models import Category, HandlerKind, RoutingRule
 
 
@@ -39,7 +40,8 @@ def route_case(*, category: Category | None, grid: Grid | None, unit_ids: list[i
     if category is None:
         return None
     chain = _category_chain(category)
-    rules = RoutingRule.objects.filter(active=True, category_id__in=chain).select_related("department")
+    by_category = config.snapshot().rules_by_category
+    rules = [rule for category_id in chain for rule in by_category.get(category_id, [])]
     best: tuple[tuple[int, int, int], RoutingRule] | None = None
     for rule in rules:
         if rule.unit_id is not None and rule.unit_id not in unit_ids:

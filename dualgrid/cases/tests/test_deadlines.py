@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from dualgrid.cases import services
+from dualgrid.cases import config, services
 from dualgrid.cases.deadlines import add_workdays
 from dualgrid.cases.models import Case, CloseReason, DeadlineState, Holiday, Status
 from dualgrid.cases.tests.factories import act, case_in_state, report
@@ -23,8 +23,10 @@ def test_workdays_skip_the_weekend(db) -> None:
 
 def test_workdays_respect_holidays_and_swapped_workdays(db) -> None:
     Holiday.objects.create(date=date(2026, 11, 30), name="假日")
+    config.invalidate()  # what the admin does on save
     assert add_workdays(FRIDAY_10, 1) == datetime(2026, 12, 1, 10, 0, tzinfo=SH)
     Holiday.objects.create(date=date(2026, 11, 28), is_workday=True, name="调休")
+    config.invalidate()
     assert add_workdays(FRIDAY_10, 1) == datetime(2026, 11, 28, 10, 0, tzinfo=SH)
 
 
