@@ -9,13 +9,17 @@ QUEUE = ("web:queue", "调度队列")
 TASKS = ("web:tasks", "我的任务")
 CASES = ("web:case_list", "事件列表")
 NEW = ("web:case_new", "登记事件")
+VISITS = ("people:visits", "本周走访")
+STAFF = ("people:staff_list", "网格人员")
+RESIDENTS = ("people:resident_list", "实有人口")
+COMPLIANCE = ("people:compliance", "走访统计")
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
-    Role.DISPATCHER: [QUEUE, CASES, NEW],
+    Role.DISPATCHER: [QUEUE, CASES, NEW, STAFF, RESIDENTS, COMPLIANCE],
     Role.CALLTAKER: [NEW, CASES],
-    Role.GRIDWORKER: [TASKS, CASES, ("web:case_new", "巡查上报")],
+    Role.GRIDWORKER: [TASKS, VISITS, CASES, ("web:case_new", "巡查上报")],
     Role.HANDLER: [TASKS, CASES],
-    Role.LEADER: [CASES],
-    Role.ADMIN: [QUEUE, CASES, NEW],
+    Role.LEADER: [CASES, RESIDENTS, COMPLIANCE],
+    Role.ADMIN: [QUEUE, CASES, NEW, STAFF, RESIDENTS, COMPLIANCE],
 }
 
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from dualgrid.accounts.models import Role, User
 from dualgrid.cases.models import Case, CaseEvent, RoutingRule, Status
 from dualgrid.cases.selectors import my_tasks
+from dualgrid.people.models import Assignment, Resident, Visit
 from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
 
 
@@ -16,7 +17,7 @@ from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
 def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     out = StringIO()
-    call_command("demo", "--password", "secret99", "--cases", "60", stdout=out)
+    call_command("demo", "--password", "secret99", "--cases", "60", "--residents", "400", stdout=out)
     assert AdminUnit.objects.filter(level=UnitLevel.TOWN).count() == 6
     assert 35 <= AdminUnit.objects.filter(level=UnitLevel.VILLAGE).count() <= 45
     assert 350 <= Grid.objects.count() <= 450
@@ -26,12 +27,14 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
         assert authenticate(username=username, password="secret99") is not None, username
         assert username in out.getvalue()
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
-    assert Case.objects.count() == 63  # 60 asked for + 3 fresh ones for the printed logins
+    from_visits = Visit.objects.exclude(raised_case=None).count()
+    assert Case.objects.count() == 63 + from_visits  # 60 asked for, 3 for the printed logins, visits' findings
     assert my_tasks(User.objects.get(username="gridworker")).count() >= 2
     assert my_tasks(User.objects.get(username="handler")).exists()
     assert Case.objects.filter(status=Status.CLOSED).exists()
     assert Case.objects.exclude(status__in=[Status.CLOSED, Status.VOID]).exists()
-    assert CaseEvent.objects.filter(action="create").count() == 63
+    assert CaseEvent.objects.filter(action="create").count() == Case.objects.count()
+    assert Resident.objects.count() >= 400 and Assignment.objects.exists()
     # Every located case lies in the grid the locator found, and its ancestors agree.
     for case in Case.objects.exclude(grid=None).select_related("grid"):
         assert case.grid is not None
@@ -39,5 +42,5 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
 
     again = StringIO()
     call_command("demo", "--password", "other999", stdout=again)
-    assert "已存在" in again.getvalue() and Case.objects.count() == 63
+    assert "已存在" in again.getvalue() and Case.objects.count() == 63 + from_visits
     assert authenticate(username="dispatcher", password="other999") is not None

@@ -23,7 +23,7 @@ from dualgrid.accounts.models import Role, User
 from dualgrid.cases import services
 from dualgrid.cases.models import Case, Category, HandlerKind, Rating, RoutingRule, Status
 from dualgrid.cases.workflow import Action
-from dualgrid.demo import geo, texts
+from dualgrid.demo import geo, people, texts
 from dualgrid.lib.errors import DomainError
 from dualgrid.places.models import AdminUnit, Department, Grid, GridKind, UnitLevel
 from dualgrid.places.selectors import grid_locator
@@ -106,6 +106,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="demo1234", help="所有演示账号的密码")
         parser.add_argument("--cases", type=int, default=5000)
         parser.add_argument("--days", type=int, default=90)
+        parser.add_argument("--residents", type=int, default=20000, help="实有人口数量")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--reset", action="store_true", help="清空已有演示数据后重建（仅限演示库）")
 
@@ -135,6 +136,7 @@ class Command(BaseCommand):
                 f"已建立区划、网格和账号，正在按真实流程生成 {opts['cases']} 件事件（约需2分钟）…"
             )
             self._cases(opts["cases"], opts["days"])
+            people.load(self.rng, self.stdout, residents=opts["residents"])
             self.stdout.write(
                 f"已加载演示区县：{Grid.objects.count()} 个网格，{Case.objects.count()} 件事件，"
                 f"用时 {time.monotonic() - started:.0f} 秒。"
@@ -481,6 +483,7 @@ class Command(BaseCommand):
         from dualgrid.cases.models import CaseAttachment, CaseEvent
 
         with transaction.atomic():
+            people.reset()  # visits, assignments and residents point at cases, users and grids
             CaseAttachment.objects.all().delete()
             CaseEvent.objects.all().delete()
             Case.objects.all().delete()

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connection
 
 from dualgrid.cases.services import deadline_sweep, rating_sweep
+from dualgrid.people.services import assignments_sync
 
 log = logging.getLogger("dualgrid.worker")
 
@@ -39,6 +40,10 @@ class Command(BaseCommand):
             started = time.monotonic()
             marked = closed = 0
             try:
+                # Assignments that start or end today grant or withdraw grid access (变动即报、即时更新).
+                synced = assignments_sync()
+                if synced:
+                    log.info("assignments: %s access changes applied", synced)
                 while True:  # drain backlogs in batches before sleeping
                     batch_marked = deadline_sweep()
                     batch_closed = rating_sweep()

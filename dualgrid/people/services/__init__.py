@@ -1,0 +1,54 @@
+"""Writes on people: staff and assignments (with the grid access they carry), residents and places,
+tags, visits, and revealing personal data. Every function is keyword-only and atomic; errors are
+``dualgrid.lib.errors`` exceptions with Chinese messages."""
+
+from .common import parse_date
+from .residents import (
+    ResidentInput,
+    business_premise_create,
+    household_create,
+    key_place_create,
+    rental_house_create,
+    resident_clean,
+    resident_create,
+    resident_tag_add,
+    resident_tag_remove,
+    resident_unmask,
+)
+from .staff import (
+    StaffInput,
+    assignment_end,
+    assignment_replace,
+    assignment_start,
+    assignments_sync,
+    staff_clean,
+    staff_create,
+    staff_link_user,
+    staff_unmask,
+)
+from .visits import VisitInput, visit_log
+
+__all__ = [
+    "ResidentInput",
+    "StaffInput",
+    "VisitInput",
+    "assignment_end",
+    "assignment_replace",
+    "assignment_start",
+    "assignments_sync",
+    "business_premise_create",
+    "household_create",
+    "key_place_create",
+    "parse_date",
+    "rental_house_create",
+    "resident_clean",
+    "resident_create",
+    "resident_tag_add",
+    "resident_tag_remove",
+    "resident_unmask",
+    "staff_clean",
+    "staff_create",
+    "staff_link_user",
+    "staff_unmask",
+    "visit_log",
+]

@@ -1,0 +1,396 @@
+"""People pages: a grid's staff (replace, add, end), the staff and resident lists (masked, per-record
+unmask), the grid worker's weekly visit list and visit form, and supervisors' visit compliance.
+
+Each view parses input, calls a selector or service, and renders; NotFound/Forbidden become the
+404/403 pages through ``staff_page``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dualgrid.accounts.models import Role, User
+from dualgrid.lib.errors import Conflict, Invalid
+from dualgrid.web.views import is_htmx, staff_page
+
+from . import selectors, services
+from .forms import AssignmentAddForm, EndForm, ReplaceForm, SearchForm, VisitForm, put_errors
+from .models import Assignment, Resident, Staff, Tag
+from .visit_rules import local_today, recent_weeks, week_label, week_start
+
+PAGE_SIZE = 20
+SUPERVISORS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER)
+MANAGERS = (Role.ADMIN, Role.DISPATCHER)
+VISITORS = (Role.ADMIN, Role.DISPATCHER, Role.GRIDWORKER)
+RESIDENT_READERS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.GRIDWORKER)
+# One tap fills the usual findings on the visit form.
+QUICK_TEXTS = (
+    "身体良好，生活正常",
+    "身体不适，已提醒就医",
+    "生活有困难，需要帮扶",
+    "家中有安全隐患",
+    "电话未接通",
+)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _page(request: HttpRequest, qs: Any) -> Any:
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- a grid's staff ------------------------------------------------------------------------------------
+
+
+def _people_to_pick(user: User, grid: Any) -> list[Staff]:
+    return list(selectors.staff_to_pick(user, grid))
+
+
+def _staff_context(
+    request: HttpRequest,
+    grid_id: int,
+    add_form: AssignmentAddForm | None = None,
+    replace_form: ReplaceForm | None = None,
+    end_forms: dict[int, EndForm] | None = None,
+    error: str = "",
+) -> dict[str, Any]:
+    user = _user(request)
+    grid = selectors.grid_get_for_manage(user, grid_id)
+    today = local_today()
+    current = list(selectors.current_staff(grid, on=today))
+    people = _people_to_pick(user, grid)
+    initial_day = {
+        "start_date": today.isoformat(),
+        "on_date": today.isoformat(),
+        "end_date": today.isoformat(),
+    }
+    add_form = add_form or AssignmentAddForm(people=people, initial=initial_day)
+    replace_form = replace_form or ReplaceForm(people=people, current=current, initial=initial_day)
+    end_forms = end_forms or {}
+    on = (
+        services.parse_date(request.GET.get("on"), "on", "日期", required=False)
+        if request.GET.get("on")
+        else None
+    )
+    return {
+        "grid": grid,
+        "today": today,
+        "current": [
+            (a, end_forms.get(a.pk) or EndForm(initial=initial_day, prefix=f"end{a.pk}")) for a in current
+        ],
+        "history": selectors.grid_staff_history(grid),
+        "add_form": add_form,
+        "replace_form": replace_form,
+        "open_form": "add" if add_form.is_bound else "replace" if replace_form.is_bound else "",
+        "error": error,
+        "on": on,
+        "served_on": list(selectors.who_served(grid, on)) if on else None,
+    }
+
+
+@staff_page(*MANAGERS)
+@require_GET
+def grid_staff(request: HttpRequest, grid_id: int) -> HttpResponse:
+    try:
+        context = _staff_context(request, grid_id)
+    except Invalid as exc:
+        messages.error(request, exc.message)
+        return redirect("people:grid_staff", grid_id=grid_id)
+    return render(request, "people/grid_staff.html", context)
+
+
+@staff_page(*MANAGERS)
+@require_POST
+def assignment_add(request: HttpRequest, grid_id: int) -> HttpResponse:
+    user = _user(request)
+    grid = selectors.grid_get_for_manage(user, grid_id)
+    form = AssignmentAddForm(request.POST, people=_people_to_pick(user, grid))
+    error = ""
+    if form.is_valid():
+        try:
+            assignment = services.assignment_start(
+                actor=user,
+                staff=form.person(),
+                grid=grid,
+                role=form.role_obj(),
+                start=form.cleaned_data["start_date"],
+                post_name=form.post_name_obj(),
+                note=form.cleaned_data["note"],
+            )
+        except Invalid as exc:
+            put_errors(form, exc.errors)
+        except Conflict as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"已新增：{assignment.staff.name}任{assignment.role.name}")
+            return redirect("people:grid_staff", grid_id=grid.pk)
+    return render(
+        request,
+        "people/grid_staff.html",
+        _staff_context(request, grid.pk, add_form=form, error=error),
+        status=422,
+    )
+
+
+@staff_page(*MANAGERS)
+@require_POST
+def assignment_replace(request: HttpRequest, grid_id: int) -> HttpResponse:
+    user = _user(request)
+    grid = selectors.grid_get_for_manage(user, grid_id)
+    current = list(selectors.current_staff(grid))
+    form = ReplaceForm(request.POST, people=_people_to_pick(user, grid), current=current)
+    error = ""
+    if form.is_valid():
+        old = form.current[form.cleaned_data["assignment"]]
+        try:
+            closed, opened = services.assignment_replace(
+                actor=user,
+                grid=grid,
+                role=old.role,
+                old_staff=old.staff,
+                new_staff=form.person(),
+                on_date=form.cleaned_data["on_date"],
+                reason=form.cleaned_data["reason"],
+            )
+        except Invalid as exc:
+            put_errors(form, exc.errors, {"start_date": "on_date"})
+        except Conflict as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                f"已更换：{opened.staff.name}接替{closed.staff.name}任{opened.role.name}（{opened.start_date:%Y-%m-%d}起）",
+            )
+            return redirect("people:grid_staff", grid_id=grid.pk)
+    context = _staff_context(request, grid.pk, replace_form=form, error=error)
+    return render(request, "people/grid_staff.html", context, status=422)
+
+
+@staff_page(*MANAGERS)
+@require_POST
+def assignment_end(request: HttpRequest, grid_id: int, assignment_id: int) -> HttpResponse:
+    user = _user(request)
+    grid = selectors.grid_get_for_manage(user, grid_id)
+    assignment = (
+        Assignment.objects.select_related("staff", "role", "grid").filter(pk=assignment_id, grid=grid).first()
+    )
+    if assignment is None:
+        return redirect("people:grid_staff", grid_id=grid.pk)
+    form = EndForm(request.POST, prefix=f"end{assignment.pk}")
+    error = ""
+    if form.is_valid():
+        try:
+            services.assignment_end(
+                actor=user,
+                assignment=assignment,
+                end=form.cleaned_data["end_date"],
+                reason=form.cleaned_data["reason"],
+            )
+        except Invalid as exc:
+            put_errors(form, exc.errors)
+        except Conflict as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"已登记离任：{assignment.staff.name}（{assignment.role.name}）")
+            return redirect("people:grid_staff", grid_id=grid.pk)
+    context = _staff_context(request, grid.pk, end_forms={assignment.pk: form}, error=error)
+    context["open_end"] = assignment.pk
+    return render(request, "people/grid_staff.html", context, status=422)
+
+
+# --- staff list ----------------------------------------------------------------------------------------
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def staff_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = SearchForm(request.GET or None)
+    grid_id = form.value("grid") if form.is_bound else None
+    show_all = request.GET.get("all") == "1"
+    qs = selectors.staff_list(user, query=form.value("q") or "", grid_id=grid_id, current_only=not show_all)
+    context = {
+        "form": form,
+        "page": _page(request, qs),
+        "base_query": _query_without_page(request),
+        "show_all": show_all,
+        "can_unmask": selectors.role_of(user) in selectors.MANAGING_ROLES,
+        "can_manage": selectors.role_of(user) in selectors.MANAGING_ROLES,
+        "grid": selectors.grid_get_for_user(user, grid_id) if grid_id else None,
+    }
+    return render(request, "people/staff_list.html", context)
+
+
+@staff_page(*MANAGERS)
+@require_POST
+def staff_unmask(request: HttpRequest, staff_id: int) -> HttpResponse:
+    staff = services.staff_unmask(actor=_user(request), staff_id=staff_id)
+    return _unmasked(request, staff, "s", reverse("people:staff_list"))
+
+
+def _unmasked(request: HttpRequest, person: Staff | Resident, kind: str, back: str) -> HttpResponse:
+    """The revealed numbers: a fragment filling them in place of the masked ones (htmx), or a small
+    page without JavaScript."""
+    context = {
+        "pk": person.pk,
+        "kind": kind,
+        "name": person.name,
+        "id_number": person.id_number,
+        "phone": person.phone,
+        "back": back,
+    }
+    template = "people/_unmasked.html" if is_htmx(request) else "people/unmasked.html"
+    return render(request, template, context)
+
+
+# --- residents -----------------------------------------------------------------------------------------
+
+
+def _tag_choices() -> list[tuple[str, str]]:
+    return [(str(t.pk), f"{t.get_group_display()}·{t.name}") for t in Tag.objects.filter(active=True)]
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def resident_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = SearchForm(request.GET or None, tags=_tag_choices())
+    tag_id = _int(form.value("tag")) if form.is_bound else None
+    grid_id = form.value("grid") if form.is_bound else None
+    qs = selectors.resident_list(user, query=form.value("q") or "", grid_id=grid_id, tag_id=tag_id)
+    context = {
+        "form": form,
+        "page": _page(request, qs),
+        "base_query": _query_without_page(request),
+        "can_unmask": selectors.role_of(user) in selectors.UNMASKING_ROLES,
+    }
+    return render(request, "people/resident_list.html", context)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = selectors.resident_get_for_user(user, resident_id)
+    context = {
+        "resident": resident,
+        "tags": list(resident.tags.all()),
+        "visits": selectors.resident_visits(resident)[:50],
+        "can_unmask": selectors.role_of(user) in selectors.UNMASKING_ROLES,
+        "can_visit": selectors.role_of(user) in VISITORS,
+    }
+    return render(request, "people/resident_detail.html", context)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_POST
+def resident_unmask(request: HttpRequest, resident_id: int) -> HttpResponse:
+    resident = services.resident_unmask(actor=_user(request), resident_id=resident_id)
+    back = reverse("people:resident_detail", args=[resident.pk])
+    return _unmasked(request, resident, "r", back)
+
+
+# --- visits --------------------------------------------------------------------------------------------
+
+
+@staff_page(Role.GRIDWORKER)
+@require_GET
+def visits(request: HttpRequest) -> HttpResponse:
+    today = local_today()
+    items = selectors.visits_due(_user(request), today)
+    context = {
+        "items": [i for i in items if i.status.state != "done"],
+        "done": [i for i in items if i.status.state == "done"],
+        "counts": selectors.visit_state_counts(items),
+        "week": week_label(week_start(today)),
+        "today": today,
+    }
+    return render(request, "people/visits.html", context)
+
+
+@staff_page(*VISITORS)
+@require_http_methods(["GET", "POST"])
+def visit_new(request: HttpRequest, resident_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = selectors.resident_get_for_user(user, resident_id)
+    status = 200
+    if request.method == "POST":
+        form = VisitForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                visit = services.visit_log(actor=user, data=form.visit_input(resident.pk))
+            except Invalid as exc:
+                put_errors(form, exc.errors, {"resident": "found"})
+            else:
+                note = f"，已上报事件 {visit.raised_case.number}" if visit.raised_case else ""
+                messages.success(request, f"已记录对{resident.name}的走访{note}")
+                target = (
+                    "people:visits"
+                    if selectors.role_of(user) == Role.GRIDWORKER
+                    else "people:resident_detail"
+                )
+                if target == "people:visits":
+                    return redirect(target)
+                return redirect(target, resident_id=resident.pk)
+        status = 422
+    else:
+        form = VisitForm()
+    context = {
+        "resident": resident,
+        "tags": list(resident.tags.all()),
+        "form": form,
+        "last_visit": selectors.resident_visits(resident).first(),
+        "quick_texts": QUICK_TEXTS,
+        "can_unmask": selectors.role_of(user) in selectors.UNMASKING_ROLES,
+    }
+    return render(request, "people/visit_form.html", context, status=status)
+
+
+@staff_page(*SUPERVISORS)
+@require_GET
+def compliance(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    today = local_today()
+    weeks = recent_weeks(today)
+    try:
+        # By default the last complete week: the current one is still running.
+        monday = date.fromisoformat(request.GET.get("week", "")) if request.GET.get("week") else weeks[1]
+    except ValueError:
+        monday = weeks[1]
+    monday = week_start(monday)
+    town_id = _int(request.GET.get("town"))
+    report = selectors.visit_compliance(user, monday, town_id=town_id)
+    context = {
+        "report": report,
+        "weeks": [(m, week_label(m)) for m in weeks],
+        "monday": monday,
+        "week": week_label(monday),
+        "towns": list(selectors.towns_for_user(user).order_by("code")),
+        "town_id": town_id,
+        "staff_url": reverse("people:staff_list"),
+        "can_manage": selectors.role_of(user) in selectors.MANAGING_ROLES,
+    }
+    return render(request, "people/compliance.html", context)
