@@ -1,5 +1,13 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from . import views
 
 app_name = "places"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("grids/", views.grid_list, name="grid_list"),
+    path("grids/<int:grid_id>/", views.grid_detail, name="grid_detail"),
+    path("grids/<int:grid_id>/geojson/", views.grid_geojson, name="grid_geojson"),
+    path("coverage/", views.coverage, name="coverage"),
+    path("import-geojson/", views.import_geojson, name="import_geojson"),
+]

@@ -7,13 +7,13 @@ import json
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from shapely import wkt
 from shapely.geometry import mapping
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.cases.models import Category
-from dualgrid.places.models import AdminUnit, Department, Grid
+from dualgrid.places.models import AdminUnit, Department, Grid, GridTier
 from dualgrid.places.selectors import within_unit
 
 GEOJSON_CACHE_KEY = "web:grids.geojson"
@@ -110,15 +110,17 @@ def departments_in_scope(user: User) -> QuerySet[Department]:
 
 
 def grids_geojson() -> str:
-    """All active grids as a GeoJSON FeatureCollection (the map's base layer), cached for 5 minutes.
-
-    The serialised text is cached, so a hit costs neither a query nor a json.dumps.
-    """
-    cached = cache.get(GEOJSON_CACHE_KEY)
+    """All active grids (not micro-grids: routing places points in their grid) as a GeoJSON
+    FeatureCollection, the maps' base layer. The serialised text is cached under a key that changes
+    with any grid edit, so a hit costs one small aggregate query and an import shows at once."""
+    grids = Grid.objects.filter(active=True).exclude(tier=GridTier.MICRO)
+    stamp = grids.aggregate(n=Count("id"), last=Max("updated_at"))
+    key = f"{GEOJSON_CACHE_KEY}:{stamp['n']}:{stamp['last'].timestamp() if stamp['last'] else 0}"
+    cached = cache.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     features = []
-    rows = Grid.objects.filter(active=True).values_list("id", "code", "name", "village__name", "boundary")
+    rows = grids.values_list("id", "code", "name", "village__name", "boundary")
     for grid_id, code, name, village, boundary in rows.iterator(chunk_size=2000):
         if not boundary:
             continue
@@ -130,5 +132,5 @@ def grids_geojson() -> str:
             }
         )
     text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
-    cache.set(GEOJSON_CACHE_KEY, text, GEOJSON_CACHE_SECONDS)
+    cache.set(key, text, GEOJSON_CACHE_SECONDS)
     return text

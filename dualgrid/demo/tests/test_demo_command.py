@@ -28,7 +28,9 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
         assert username in out.getvalue()
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     from_visits = Visit.objects.exclude(raised_case=None).count()
-    assert Case.objects.count() == 63 + from_visits  # 60 asked for, 3 for the printed logins, visits' findings
+    assert (
+        Case.objects.count() == 63 + from_visits
+    )  # 60 asked for, 3 for the printed logins, visits' findings
     assert my_tasks(User.objects.get(username="gridworker")).count() >= 2
     assert my_tasks(User.objects.get(username="handler")).exists()
     assert Case.objects.filter(status=Status.CLOSED).exists()

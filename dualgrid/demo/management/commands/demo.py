@@ -23,7 +23,7 @@ from dualgrid.accounts.models import Role, User
 from dualgrid.cases import services
 from dualgrid.cases.models import Case, Category, HandlerKind, Rating, RoutingRule, Status
 from dualgrid.cases.workflow import Action
-from dualgrid.demo import geo, people, texts
+from dualgrid.demo import geo, people, places_extra, texts
 from dualgrid.lib.errors import DomainError
 from dualgrid.places.models import AdminUnit, Department, Grid, GridKind, UnitLevel
 from dualgrid.places.selectors import grid_locator
@@ -132,6 +132,7 @@ class Command(BaseCommand):
                 self._rules(depts)
                 self._accounts(county, depts)
             grid_locator.invalidate()
+            places_extra.load(random.Random(f"places-{opts['seed']}"), self.stdout)
             self.stdout.write(
                 f"已建立区划、网格和账号，正在按真实流程生成 {opts['cases']} 件事件（约需2分钟）…"
             )
@@ -484,6 +485,7 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             people.reset()  # visits, assignments and residents point at cases, users and grids
+            places_extra.reset()  # micro-grids protect their grids
             CaseAttachment.objects.all().delete()
             CaseEvent.objects.all().delete()
             Case.objects.all().delete()
