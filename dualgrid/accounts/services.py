@@ -22,7 +22,7 @@ def token_issue(*, username: str, password: str) -> str | None:
 
 def token_user(raw: str) -> User | None:
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__unit")
         .filter(key_hash=hash_token(raw), expires_at__gt=timezone.now(), user__is_active=True)
         .first()
     )

@@ -180,7 +180,7 @@ class CloseReason(models.TextChoices):
 
 
 class Case(models.Model):
-    number = models.CharField("事件编号", max_length=20, unique=True, null=True)
+    number = models.CharField("事件编号", max_length=20, null=True)
     title = models.CharField("标题", max_length=100)
     description = models.TextField("内容", max_length=5000)
     channel = models.CharField("来源渠道", max_length=16, choices=Channel.choices, default=Channel.WEB)
@@ -194,19 +194,33 @@ class Case(models.Model):
     reporter_name = models.CharField("反映人", max_length=32, blank=True)
     reporter_phone = EncryptedCharField("联系电话", blank=True)
     # Keyed hash of the full number: "has this caller reported before?" without decrypting anything.
-    reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    reporter_phone_hash = models.CharField(max_length=64, blank=True)
     reporter_phone_last4 = models.CharField(max_length=4, blank=True)
 
     lat = models.FloatField("纬度", null=True, blank=True)
     lng = models.FloatField("经度", null=True, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     outside_grid = models.BooleanField("位置不在任何网格内", default=False)
+    # Place and assignment FKs are served by the composite (x, status, -created_at) indexes in Meta;
+    # a second single-column index on each would only cost every write.
     grid = models.ForeignKey(
-        Grid, verbose_name="所在网格", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        Grid,
+        verbose_name="所在网格",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
-    village = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    town = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    county = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    village = models.ForeignKey(
+        AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    town = models.ForeignKey(
+        AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    county = models.ForeignKey(
+        AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     assigned_grid = models.ForeignKey(
         Grid,
@@ -215,6 +229,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_cases",
+        db_index=False,
     )
     assigned_department = models.ForeignKey(
         Department,
@@ -223,6 +238,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -267,7 +283,7 @@ class Case(models.Model):
     extension_count = models.PositiveIntegerField("延期次数", default=0)
     resolved_on_time = models.BooleanField("按期办结", null=True, blank=True)
     # A client's retry of the same submission returns the case created the first time.
-    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         verbose_name = "事件"
@@ -281,6 +297,18 @@ class Case(models.Model):
             models.Index(fields=["assigned_grid", "status", "-created_at"], name="case_agrid_status"),
             models.Index(fields=["assigned_department", "status", "-created_at"], name="case_dept_status"),
             models.Index(fields=["reporter_phone_last4", "number"], name="case_track"),
+            models.Index(fields=["reporter_phone_hash"], name="case_phone_hash"),
+            # The few cases whose clock is late: the 即将超期/已超期 lists read these, not the archive.
+            models.Index(
+                fields=["deadline_state", "-created_at"],
+                name="case_late",
+                condition=models.Q(deadline_state__in=["warning", "overdue"]),
+            ),
+        ]
+        constraints = [
+            # Constraints rather than unique=True: no extra LIKE-pattern index on PostgreSQL.
+            models.UniqueConstraint(fields=["number"], name="case_number_unique"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="case_idempotency_unique"),
         ]
 
     def __str__(self) -> str:

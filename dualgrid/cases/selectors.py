@@ -13,6 +13,8 @@ from dualgrid.places.selectors import within_unit
 from .models import Case, Status
 
 UNIT_SCOPED = {Role.DISPATCHER, Role.CALLTAKER, Role.LEADER}
+# Grid polygons (≈1–2 KB of WKT each) are never shown in case lists: don't fetch them per row.
+HEAVY_GRID_FIELDS = ("grid__boundary", "assigned_grid__boundary")
 
 
 def scope_filter(user: User) -> Q | None:
@@ -42,6 +44,7 @@ def case_get_for_user(user: User, case_id: int) -> Case:
         .select_related(
             "category", "grid", "assigned_grid", "assigned_department", "assignee", "town", "village"
         )
+        .defer(*HEAVY_GRID_FIELDS, "town__boundary", "village__boundary")
         .filter(pk=case_id)
         .first()
     )
@@ -66,7 +69,11 @@ def case_list(
     deadline_state: str | None = None,
     query: str | None = None,
 ) -> QuerySet[Case]:
-    qs = cases_for_user(user).select_related("category", "grid", "assigned_grid", "assigned_department")
+    qs = (
+        cases_for_user(user)
+        .select_related("category", "grid", "assigned_grid", "assigned_department")
+        .defer(*HEAVY_GRID_FIELDS)
+    )
     if status:
         qs = qs.filter(status__in=status)
     if grid_id:
@@ -97,7 +104,9 @@ def dispatcher_queue(user: User) -> QuerySet[Case]:
 
 def my_tasks(user: User) -> QuerySet[Case]:
     """A grid worker's or department handler's open tasks."""
-    qs = Case.objects.select_related("category", "grid", "assigned_grid", "assigned_department")
+    qs = Case.objects.select_related("category", "grid", "assigned_grid", "assigned_department").defer(
+        *HEAVY_GRID_FIELDS
+    )
     if user.role == Role.GRIDWORKER:
         qs = qs.filter(assigned_grid__in=user.grids.all())
     elif user.role == Role.HANDLER and user.department_id:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TextIO
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -168,7 +168,7 @@ class Maker:
         return texts.random_phone(self.rng)
 
 
-def _progress(stdout: TextIO, message: str) -> None:
+def _progress(stdout: Any, message: str) -> None:
     stdout.write(message)
     stdout.flush()
 
@@ -628,7 +628,7 @@ def _raised_cases(rng: random.Random, tagged: list[ResidentTag], now: datetime) 
 # --- entry points ------------------------------------------------------------------------------------
 
 
-def load(rng: random.Random, stdout: TextIO, *, residents: int = TARGET_RESIDENTS) -> None:
+def load(rng: random.Random, stdout: Any, *, residents: int = TARGET_RESIDENTS) -> None:
     started = time.monotonic()
     today = local_today()
     now = timezone.now()

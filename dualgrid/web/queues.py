@@ -1,4 +1,5 @@
-"""The dispatcher's work queue split into tabs, over ``selectors.dispatcher_queue`` / ``case_list``."""
+"""The dispatcher's work queue split into tabs; each tab is its own condition over ``case_list``
+(stacking it on ``dispatcher_queue``'s OR made the planner misjudge the row count)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dualgrid.cases import selectors
 from dualgrid.cases.models import Case, DeadlineState, Status
 
 LATE = [DeadlineState.WARNING, DeadlineState.OVERDUE]
+OPEN = [Status.NEW, Status.PENDING_DISPATCH, Status.PENDING_SIGN, Status.IN_PROGRESS, Status.PENDING_VERIFY]
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def tab_counts(user: User) -> list[TabCount]:
     """All tab counts in one query over the user's scope (each tab's condition lies inside its source)."""
     totals = (
         selectors.case_list(user)
+        .filter(status__in=OPEN)  # every tab lies among the open cases: count those, not the archive
         .order_by()
         .aggregate(**{tab.key: Count("pk", filter=tab.condition) for tab in TABS})
     )
