@@ -15,13 +15,14 @@ RESIDENTS = ("people:resident_list", "实有人口")
 COMPLIANCE = ("people:compliance", "走访统计")
 GRIDS = ("places:grid_list", "网格")
 COVERAGE = ("places:coverage", "一格一群")
+IMPORT = ("exchange:import", "数据导入")
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
-    Role.DISPATCHER: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, COMPLIANCE],
+    Role.DISPATCHER: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, COMPLIANCE, IMPORT],
     Role.CALLTAKER: [NEW, CASES],
     Role.GRIDWORKER: [TASKS, VISITS, CASES, ("web:case_new", "巡查上报"), GRIDS],
     Role.HANDLER: [TASKS, CASES],
     Role.LEADER: [CASES, GRIDS, COVERAGE, RESIDENTS, COMPLIANCE],
-    Role.ADMIN: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, COMPLIANCE],
+    Role.ADMIN: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, COMPLIANCE, IMPORT],
 }
 
 

@@ -114,7 +114,9 @@ def test_staff_are_found_by_full_phone_or_id_number(cast, worker) -> None:
 def test_search_by_phone_works_on_the_page(cast, elder, login) -> None:
     body = login(cast.dispatcher).get("/people/residents/", {"q": PHONE}).content.decode()
     assert "王秀英" in body and "138****5678" in body
-    assert body.count(PHONE) == 1  # only in the search box, as typed
+    # Only where the user typed it: the search box and the export links that repeat the filters.
+    assert body.count(PHONE) == 1 + body.count(f"q={PHONE}")
+    assert f'value="{PHONE}"' in body
 
 
 def test_a_bad_id_checksum_is_refused_when_registering(cast) -> None:

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connection
 
 from dualgrid.cases.services import deadline_sweep, rating_sweep
+from dualgrid.exchange.services import importjobs_process_next
 from dualgrid.people.services import assignments_sync
 
 log = logging.getLogger("dualgrid.worker")
@@ -51,6 +52,9 @@ class Command(BaseCommand):
                     closed += batch_closed
                     if (batch_marked < 500 and batch_closed < 500) or stopping:
                         break
+                # One queued Excel import per round, so a long import never holds up the time limits.
+                if not stopping:
+                    importjobs_process_next()
             except DatabaseError:
                 # The database went away (restart, failover): keep going and retry next round.
                 log.exception("worker round failed; retrying in %ss", opts["interval"])

@@ -1,0 +1,231 @@
+"""Excel pages: upload an import, follow its job, download templates and error reports, export lists.
+
+Views parse input, call a service or selector and render; NotFound/Forbidden become 404/403 pages
+through ``staff_page``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dualgrid.accounts.models import Role, User
+from dualgrid.accounts.services import audit_record
+from dualgrid.cases import selectors as case_selectors
+from dualgrid.lib.errors import Invalid, NotFound
+from dualgrid.people import selectors as people_selectors
+from dualgrid.web import lookups
+from dualgrid.web.forms import CaseFilterForm
+from dualgrid.web.views import is_htmx, staff_page
+
+from . import exports, selectors, services
+from .blanks import build_template, sheet_title
+from .importers import IMPORTERS
+from .models import ImportJob
+
+IMPORTERS_ROLES = (Role.ADMIN, Role.DISPATCHER)
+RESIDENT_READERS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.GRIDWORKER)
+STAFF_READERS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER)
+RECENT_JOBS = 10
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _kinds_for(user: User) -> list[tuple[str, str]]:
+    is_admin = user.is_superuser or user.role == Role.ADMIN
+    return [(kind, cls.label) for kind, cls in IMPORTERS.items() if is_admin or not cls.admin_only]
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="导入内容")
+    file = forms.FileField(
+        label="Excel文件（.xlsx）",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+        error_messages={"required": "请选择要上传的Excel文件"},
+    )
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+
+
+@staff_page(*IMPORTERS_ROLES)
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    kinds = _kinds_for(user)
+    status = 200
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, kinds=kinds)
+        if form.is_valid():
+            try:
+                job = services.importjob_create(
+                    user=user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
+                )
+            except Invalid as exc:
+                form.add_error("file", exc.errors.get("file", exc.message))
+            else:
+                if services.importjob_is_small(job):
+                    services.importjob_process(job_id=job.pk)
+                return redirect("exchange:job", job_id=job.pk)
+        status = 422
+    else:
+        initial = request.GET.get("kind", "")
+        form = UploadForm(initial={"kind": initial} if initial in IMPORTERS else None, kinds=kinds)
+    context = {
+        "form": form,
+        "kinds": [
+            (kind, label, "、".join(c.header for c in IMPORTERS[kind].columns if c.required))
+            for kind, label in kinds
+        ],
+        "jobs": selectors.importjobs_for_user(user)[:RECENT_JOBS],
+        "max_mb": services.import_max_bytes() // (1024 * 1024),
+    }
+    return render(request, "exchange/import.html", context, status=status)
+
+
+def _job_context(job: ImportJob) -> dict[str, Any]:
+    cls = IMPORTERS.get(job.kind)
+    return {
+        "job": job,
+        "label": cls.label if cls else job.kind,
+        "more_errors": job.error_count - len(job.errors),
+    }
+
+
+@staff_page(*IMPORTERS_ROLES)
+@require_GET
+def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.importjob_get_for_user(_user(request), job_id)
+    template = "exchange/_job_status.html" if is_htmx(request) else "exchange/job.html"
+    return render(request, template, _job_context(job))
+
+
+@staff_page(*IMPORTERS_ROLES)
+@require_GET
+def job_report(request: HttpRequest, job_id: int) -> HttpResponse:
+    user = _user(request)
+    job = selectors.importjob_get_for_user(user, job_id)
+    if not job.error_report:
+        raise NotFound("该任务没有错误报告")
+    audit_record(user=user, action="download", obj=job, detail=f"下载导入错误报告《{job.original_name}》")
+    name = f"错误报告-{job.original_name.rsplit('.', 1)[0]}.xlsx"
+    with job.error_report.open("rb") as report:
+        response = HttpResponse(report.read(), content_type=exports.XLSX_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_page()
+@require_GET
+def template_download(request: HttpRequest, kind: str) -> HttpResponse:
+    cls = services.importer_class(kind)
+    response = HttpResponse(build_template(cls), content_type=exports.XLSX_TYPE)
+    name = f"{sheet_title(cls)}导入模板.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+# --- exports ---------------------------------------------------------------------------------------
+
+
+def _unmasked(request: HttpRequest) -> bool:
+    return request.GET.get("unmasked") == "1"
+
+
+def _refused(request: HttpRequest, exc: Invalid, back: str) -> HttpResponse:
+    messages.error(request, exc.message)
+    return redirect(f"{back}?{request.GET.urlencode()}" if request.GET else back)
+
+
+@staff_page()
+@require_GET
+def export_cases(request: HttpRequest) -> HttpResponse:
+    """The case list (/cases/) with the same query parameters, as .xlsx."""
+    user = _user(request)
+    form = CaseFilterForm(request.GET or None, categories=lookups.category_choices())
+    filters = form.selector_kwargs()
+    qs = case_selectors.case_list(user, **filters).select_related("category")
+    try:
+        return exports.export_xlsx(
+            user=user,
+            rows_spec=exports.CASE_COLUMNS,
+            queryset=qs,
+            filename="事件列表.xlsx",
+            object_type="cases.Case",
+            filters=filters,
+            unmasked=_unmasked(request),
+        )
+    except Invalid as exc:
+        return _refused(request, exc, reverse("web:case_list"))
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def export_residents(request: HttpRequest) -> HttpResponse:
+    """The resident list (/people/residents/) with the same query parameters (q, grid, tag)."""
+    user = _user(request)
+    query, grid_id, tag_id = (
+        request.GET.get("q", ""),
+        _int(request.GET.get("grid")),
+        _int(request.GET.get("tag")),
+    )
+    filters = {"query": query, "grid_id": grid_id, "tag_id": tag_id}
+    qs = people_selectors.resident_list(user, query=query, grid_id=grid_id, tag_id=tag_id)
+    try:
+        return exports.export_xlsx(
+            user=user,
+            rows_spec=exports.RESIDENT_COLUMNS,
+            queryset=qs,
+            filename="实有人口.xlsx",
+            object_type="people.Resident",
+            filters=filters,
+            unmasked=_unmasked(request),
+        )
+    except Invalid as exc:
+        return _refused(request, exc, reverse("people:resident_list"))
+
+
+@staff_page(*STAFF_READERS)
+@require_GET
+def export_staff(request: HttpRequest) -> HttpResponse:
+    """The staff list (/people/staff/) with the same query parameters (q, grid, all)."""
+    user = _user(request)
+    query, grid_id, current_only = (
+        request.GET.get("q", ""),
+        _int(request.GET.get("grid")),
+        request.GET.get("all") != "1",
+    )
+    filters = {"query": query, "grid_id": grid_id, "current_only": current_only}
+    qs = people_selectors.staff_list(user, query=query, grid_id=grid_id, current_only=current_only)
+    try:
+        return exports.export_xlsx(
+            user=user,
+            rows_spec=exports.STAFF_COLUMNS,
+            queryset=qs,
+            filename="网格人员.xlsx",
+            object_type="people.Staff",
+            filters=filters,
+            unmasked=_unmasked(request),
+        )
+    except Invalid as exc:
+        return _refused(request, exc, reverse("people:staff_list"))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
