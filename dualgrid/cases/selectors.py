@@ -71,7 +71,7 @@ def case_list(
 ) -> QuerySet[Case]:
     qs = (
         cases_for_user(user)
-        .select_related("category", "grid", "assigned_grid", "assigned_department")
+        .select_related("category", "grid", "assigned_grid", "assigned_department", "assignee")
         .defer(*HEAVY_GRID_FIELDS)
     )
     if status:
