@@ -1,10 +1,14 @@
 """The shared cast of the tests: one district with two towns, grids A and B, and a user per role."""
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
 from shapely.geometry import box
 
 from dualgrid.accounts.models import Role, User
@@ -31,6 +35,30 @@ def _fresh_workflow_config() -> Iterator[None]:
     workflow_config.invalidate()
     yield
     workflow_config.invalidate()
+
+
+@pytest.fixture
+def login() -> Callable[[User], Client]:
+    """A test client logged in as the given user."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def jpeg() -> Callable[[str], SimpleUploadedFile]:
+    """A small real JPEG upload."""
+
+    def make(name: str = "photo.jpg") -> SimpleUploadedFile:
+        buf = io.BytesIO()
+        Image.new("RGB", (32, 24), "#5b7a99").save(buf, "JPEG")
+        return SimpleUploadedFile(name, buf.getvalue(), content_type="image/jpeg")
+
+    return make
 
 
 @dataclass

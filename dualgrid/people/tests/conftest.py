@@ -1,16 +1,12 @@
 """People-test helpers on top of the shared cast (dualgrid/conftest.py): roles, staff linked to the
 cast's grid workers, residents with valid ID numbers, logged-in clients."""
 
-import io
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
-from PIL import Image
 
 from dualgrid.accounts.models import User
 from dualgrid.lib.idcard import make_id
@@ -66,25 +62,5 @@ def make_resident() -> Callable[..., Resident]:
             **kw,
         )
         return services.resident_create(actor=None, data=data)
-
-    return make
-
-
-@pytest.fixture
-def login() -> Callable[[User], Client]:
-    def make(user: User) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def jpeg() -> Callable[[str], SimpleUploadedFile]:
-    def make(name: str = "photo.jpg") -> SimpleUploadedFile:
-        buf = io.BytesIO()
-        Image.new("RGB", (32, 24), "#5b7a99").save(buf, "JPEG")
-        return SimpleUploadedFile(name, buf.getvalue(), content_type="image/jpeg")
 
     return make
