@@ -156,6 +156,8 @@ DUALGRID: dict[str, Any] = {
     # Optional intranet tile server, e.g. "http://tiles.intranet/{z}/{x}/{y}.png"; empty = grid polygons only.
     "TILE_URL": os.environ.get("DUALGRID_TILE_URL", ""),
     "SITE_NAME": os.environ.get("DUALGRID_SITE_NAME", "双网格综合治理平台"),
+    # The address residents reach (printed as QR codes on the grids' notice boards); empty = this request's host.
+    "PUBLIC_BASE_URL": os.environ.get("DUALGRID_PUBLIC_BASE_URL", ""),
     "MAX_PHOTOS": 6,
     "MAX_PHOTO_BYTES": envint("DUALGRID_MAX_PHOTO_BYTES", 10 * 1024 * 1024),
     # Six photos at the limit plus the form; anything larger is refused before it is read.
@@ -174,5 +176,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "weasyprint": {"level": "WARNING"}},
 }

@@ -26,7 +26,7 @@ from dualgrid.accounts.models import Role, User
 from dualgrid.lib.errors import DomainError, Forbidden, NotFound
 from dualgrid.lib.privacy import mask_phone
 
-from . import selectors, services
+from . import notice, selectors, services
 from .forms import GeoJSONUploadForm, GridFilterForm
 from .models import AdminUnit, Grid, UnitLevel
 
@@ -279,3 +279,36 @@ def import_geojson(request: HttpRequest) -> HttpResponse:
         else:
             status = 422
     return render(request, "places/import_geojson.html", context, status=status)
+
+
+# --- 公示牌 (notice board PDF) ----------------------------------------------------------------------
+
+
+def _public_base_url(request: HttpRequest) -> str:
+    """Where residents reach the site: ``DUALGRID["PUBLIC_BASE_URL"]`` if set, else this request's host."""
+    configured = str(settings.DUALGRID.get("PUBLIC_BASE_URL") or "")
+    return (configured or request.build_absolute_uri("/")).rstrip("/")
+
+
+def _pdf_response(pdf: bytes, filename: str, fallback: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = notice.content_disposition(filename, fallback)
+    return response
+
+
+@staff_page()
+@require_GET
+def grid_notice_pdf(request: HttpRequest, grid_id: int) -> HttpResponse:
+    grid = selectors.grid_get_for_user(request.user, grid_id)  # type: ignore[arg-type]
+    size = notice.paper_size(request.GET.get("size"))
+    pdf = notice.render_notice_pdf([grid], size, _public_base_url(request))
+    return _pdf_response(pdf, notice.notice_filename(grid.name), f"notice-{grid.code}-{size}.pdf")
+
+
+@staff_page()
+@require_GET
+def village_notices_pdf(request: HttpRequest, unit_id: int) -> HttpResponse:
+    village, grids = notice.village_notice_grids(request.user, unit_id)  # type: ignore[arg-type]
+    size = notice.paper_size(request.GET.get("size"))
+    pdf = notice.render_notice_pdf(grids, size, _public_base_url(request))
+    return _pdf_response(pdf, notice.notice_filename(village.name), f"notices-{village.code}-{size}.pdf")
