@@ -158,18 +158,9 @@ def export_cases(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None, categories=lookups.category_choices())
     filters = form.selector_kwargs()
     qs = case_selectors.case_list(user, **filters).select_related("category")
-    try:
-        return exports.export_xlsx(
-            user=user,
-            rows_spec=exports.CASE_COLUMNS,
-            queryset=qs,
-            filename="事件列表.xlsx",
-            object_type="cases.Case",
-            filters=filters,
-            unmasked=_unmasked(request),
-        )
-    except Invalid as exc:
-        return _refused(request, exc, reverse("web:case_list"))
+    return _export(
+        request, exports.CASE_COLUMNS, qs, "事件列表.xlsx", "cases.Case", filters, back="web:case_list"
+    )
 
 
 @staff_page(*RESIDENT_READERS)
@@ -184,18 +175,15 @@ def export_residents(request: HttpRequest) -> HttpResponse:
     )
     filters = {"query": query, "grid_id": grid_id, "tag_id": tag_id}
     qs = people_selectors.resident_list(user, query=query, grid_id=grid_id, tag_id=tag_id)
-    try:
-        return exports.export_xlsx(
-            user=user,
-            rows_spec=exports.RESIDENT_COLUMNS,
-            queryset=qs,
-            filename="实有人口.xlsx",
-            object_type="people.Resident",
-            filters=filters,
-            unmasked=_unmasked(request),
-        )
-    except Invalid as exc:
-        return _refused(request, exc, reverse("people:resident_list"))
+    return _export(
+        request,
+        exports.RESIDENT_COLUMNS,
+        qs,
+        "实有人口.xlsx",
+        "people.Resident",
+        filters,
+        back="people:resident_list",
+    )
 
 
 @staff_page(*STAFF_READERS)
@@ -210,18 +198,34 @@ def export_staff(request: HttpRequest) -> HttpResponse:
     )
     filters = {"query": query, "grid_id": grid_id, "current_only": current_only}
     qs = people_selectors.staff_list(user, query=query, grid_id=grid_id, current_only=current_only)
+    return _export(
+        request, exports.STAFF_COLUMNS, qs, "网格人员.xlsx", "people.Staff", filters, back="people:staff_list"
+    )
+
+
+def _export(
+    request: HttpRequest,
+    spec: Any,
+    qs: Any,
+    filename: str,
+    object_type: str,
+    filters: dict[str, Any],
+    *,
+    back: str,
+) -> HttpResponse:
+    """One list as .xlsx (masked unless asked and allowed; audited), or back to the list with the reason."""
     try:
         return exports.export_xlsx(
-            user=user,
-            rows_spec=exports.STAFF_COLUMNS,
+            user=_user(request),
+            rows_spec=spec,
             queryset=qs,
-            filename="网格人员.xlsx",
-            object_type="people.Staff",
+            filename=filename,
+            object_type=object_type,
             filters=filters,
             unmasked=_unmasked(request),
         )
     except Invalid as exc:
-        return _refused(request, exc, reverse("people:staff_list"))
+        return _refused(request, exc, reverse(back))
 
 
 def _int(value: str | None) -> int | None:
