@@ -142,6 +142,47 @@ class SearchForm(forms.Form):
         return self.cleaned_data.get(name) if self.is_valid() else None
 
 
+class RegisterFilterForm(forms.Form):
+    """Filters of the register lists (households, rental houses, business premises, key places) and
+    of their exports, read from the query string."""
+
+    q = forms.CharField(
+        label="搜索", required=False, max_length=50, widget=forms.TextInput(attrs={"type": "search"})
+    )
+    town = forms.TypedChoiceField(label="镇街", required=False, coerce=int, empty_value=None)
+    grid = forms.IntegerField(label="网格", required=False, min_value=1)
+    kind = forms.ChoiceField(label="类别", required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        towns: list[tuple[str, str]],
+        kinds: list[tuple[str, str]] | None = None,
+        kind_param: str = "kind",
+        placeholder: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["town"].choices = [("", "全部镇街"), *towns]  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [("", "全部类别"), *(kinds or [])]  # type: ignore[attr-defined]
+        self.fields["q"].widget.attrs["placeholder"] = placeholder
+        # The selector's name for the kind filter (``category`` for business premises); None: no kinds.
+        self.kind_param = kind_param if kinds is not None else None
+
+    def value(self, name: str) -> Any:
+        return self.cleaned_data.get(name) if self.is_valid() else None
+
+    def selector_kwargs(self) -> dict[str, Any]:
+        """query, town_id, grid_id and the kind for the list's selector; nothing when the input is bad."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        kwargs = {"query": data["q"].strip(), "town_id": data["town"], "grid_id": data["grid"]}
+        if self.kind_param:
+            kwargs[self.kind_param] = data["kind"] or None
+        return kwargs
+
+
 def _now_local() -> str:
     return timezone.localtime(timezone.now(), SHANGHAI).strftime("%Y-%m-%dT%H:%M")
 

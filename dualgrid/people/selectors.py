@@ -1,4 +1,5 @@
-"""Reads over staff, residents and visits, always through the reading user's scope.
+"""Reads over staff, residents, the register of places and visits, always through the reading user's
+scope.
 
 Scope: an administrator sees everything; a dispatcher, call-taker or leader the grids inside their
 unit; a grid worker their own grids (``User.grids``); anyone else nothing. Outside the scope a record
@@ -10,8 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Model, Prefetch, Q, QuerySet
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.lib.crypto import keyed_hash
@@ -21,7 +23,17 @@ from dualgrid.lib.privacy import is_phone, normalize_phone
 from dualgrid.places.models import AdminUnit, Grid, UnitLevel
 from dualgrid.places.selectors import within_unit
 
-from .models import Assignment, Resident, ResidentTag, Staff, Visit
+from .models import (
+    Assignment,
+    BusinessPremise,
+    Household,
+    KeyPlace,
+    RentalHouse,
+    Resident,
+    ResidentTag,
+    Staff,
+    Visit,
+)
 from .visit_rules import (
     STATE_ORDER,
     Rule,
@@ -41,6 +53,8 @@ UNIT_SCOPED: set[str] = {Role.DISPATCHER, Role.CALLTAKER, Role.LEADER}
 MANAGING_ROLES: set[str] = {Role.ADMIN, Role.DISPATCHER}
 SUPERVISING_ROLES: set[str] = {Role.ADMIN, Role.DISPATCHER, Role.LEADER}
 UNMASKING_ROLES: set[str] = {Role.ADMIN, Role.DISPATCHER, Role.GRIDWORKER}
+
+M = TypeVar("M", bound=Model)
 
 
 def role_of(user: User) -> str:
@@ -183,6 +197,10 @@ def staff_list(
 # --- residents ---------------------------------------------------------------------------------------
 
 
+def current_tags() -> QuerySet[ResidentTag]:
+    return ResidentTag.objects.select_related("tag")
+
+
 def residents_for_user(user: User) -> QuerySet[Resident]:
     if role_of(user) == Role.ADMIN:
         return Resident.objects.all()
@@ -193,7 +211,7 @@ def resident_get_for_user(user: User, resident_id: int) -> Resident:
     resident = (
         residents_for_user(user)
         .select_related("grid", "grid__village", "household")
-        .prefetch_related(Prefetch("tags", queryset=ResidentTag.objects.select_related("tag")))
+        .prefetch_related(Prefetch("tags", queryset=current_tags()))
         .filter(pk=resident_id)
         .first()
     )
@@ -219,9 +237,151 @@ def resident_list(
             qs = qs.filter(
                 Q(name__contains=query) | Q(address__contains=query) | Q(household__address__contains=query)
             )
-    return qs.prefetch_related(Prefetch("tags", queryset=ResidentTag.objects.select_related("tag"))).order_by(
-        "grid__code", "name", "id"
+    return qs.prefetch_related(Prefetch("tags", queryset=current_tags())).order_by("grid__code", "name", "id")
+
+
+# --- the register: households, rental houses, business premises, key places ----------------------------
+
+
+def _register_for_user(user: User, model: type[M]) -> QuerySet[M]:
+    qs: QuerySet[M] = model._default_manager.all()
+    if role_of(user) == Role.ADMIN:
+        return qs
+    return qs.filter(grid_id__in=grids_for_user(user).values("pk"))
+
+
+def _register_get(user: User, model: type[M], pk: int, what: str) -> M:
+    obj = _register_for_user(user, model).select_related("grid__village", "grid__town").filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"{what}不存在或不在您的管辖范围内", field="id", code="not_found")
+    return obj
+
+
+def _in_place(qs: QuerySet[M], town_id: int | None, grid_id: int | None) -> QuerySet[M]:
+    if town_id:
+        qs = qs.filter(grid__town_id=town_id)
+    if grid_id:
+        qs = qs.filter(grid_id=grid_id)
+    return qs
+
+
+def household_list(
+    user: User, *, query: str = "", town_id: int | None = None, grid_id: int | None = None
+) -> QuerySet[Household]:
+    """Households in scope with ``member_count``; a full phone or ID number finds its member's household."""
+    qs = _in_place(_register_for_user(user, Household), town_id, grid_id)
+    query = (query or "").strip()
+    if query:
+        exact = _personal_search(query, "phone_hash", "id_number_hash")
+        if exact is not None:
+            qs = qs.filter(pk__in=Resident.objects.filter(exact).values("household_id"))
+        else:
+            qs = qs.filter(
+                Q(address__contains=query) | Q(house_number__contains=query) | Q(head_name__contains=query)
+            )
+    return (
+        qs.select_related("grid", "grid__village")
+        .annotate(member_count=Count("members"))
+        .order_by("grid__code", "address", "house_number", "id")
     )
+
+
+def household_get_for_user(user: User, household_id: int) -> Household:
+    return _register_get(user, Household, household_id, "户")
+
+
+def household_members(household: Household) -> QuerySet[Resident]:
+    """The members of a household fetched through ``household_get_for_user``, with their current tags."""
+    return (
+        Resident.objects.filter(household=household)
+        .select_related("grid", "household")
+        .prefetch_related(Prefetch("tags", queryset=current_tags()))
+        .order_by("name", "id")
+    )
+
+
+def household_visits(household: Household) -> QuerySet[Visit]:
+    """Visits to the household or one of its members, newest first."""
+    subject = Q(household=household) | Q(resident__household=household)
+    return (
+        Visit.objects.filter(subject)
+        .select_related("visitor", "resident", "raised_case")
+        .order_by("-visited_at", "-id")
+    )
+
+
+def rental_house_list(
+    user: User, *, query: str = "", town_id: int | None = None, grid_id: int | None = None
+) -> QuerySet[RentalHouse]:
+    qs = _in_place(_register_for_user(user, RentalHouse), town_id, grid_id)
+    query = (query or "").strip()
+    if query:
+        exact = _personal_search(query, "landlord_phone_hash", None)
+        qs = qs.filter(
+            exact
+            if exact is not None
+            else Q(address__contains=query) | Q(landlord_name__contains=query) | Q(note__contains=query)
+        )
+    return qs.select_related("grid", "grid__village").order_by("grid__code", "address", "id")
+
+
+def rental_house_get_for_user(user: User, house_id: int) -> RentalHouse:
+    return _register_get(user, RentalHouse, house_id, "出租房")
+
+
+def business_list(
+    user: User,
+    *,
+    query: str = "",
+    town_id: int | None = None,
+    grid_id: int | None = None,
+    category: str | None = None,
+) -> QuerySet[BusinessPremise]:
+    qs = _in_place(_register_for_user(user, BusinessPremise), town_id, grid_id)
+    if category:
+        qs = qs.filter(category=category)
+    query = (query or "").strip()
+    if query:
+        exact = _personal_search(query, "contact_phone_hash", None)
+        qs = qs.filter(
+            exact
+            if exact is not None
+            else Q(name__contains=query)
+            | Q(address__contains=query)
+            | Q(contact_name__contains=query)
+            | Q(licence_no=query)
+        )
+    return qs.select_related("grid", "grid__village").order_by("grid__code", "name", "id")
+
+
+def business_get_for_user(user: User, business_id: int) -> BusinessPremise:
+    return _register_get(user, BusinessPremise, business_id, "经营场所")
+
+
+def key_place_list(
+    user: User,
+    *,
+    query: str = "",
+    town_id: int | None = None,
+    grid_id: int | None = None,
+    kind: str | None = None,
+) -> QuerySet[KeyPlace]:
+    qs = _in_place(_register_for_user(user, KeyPlace), town_id, grid_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    query = (query or "").strip()
+    if query:
+        exact = _personal_search(query, "contact_phone_hash", None)
+        qs = qs.filter(
+            exact
+            if exact is not None
+            else Q(name__contains=query) | Q(address__contains=query) | Q(contact_name__contains=query)
+        )
+    return qs.select_related("grid", "grid__village").order_by("grid__code", "name", "id")
+
+
+def key_place_get_for_user(user: User, place_id: int) -> KeyPlace:
+    return _register_get(user, KeyPlace, place_id, "重点场所")
 
 
 def resident_visits(resident: Resident) -> QuerySet[Visit]:
@@ -337,7 +497,7 @@ def visits_due(user: User, today: date | None = None) -> list[DueItem]:
     residents = (
         Resident.objects.filter(pk__in=list(rules))
         .select_related("household", "grid")
-        .prefetch_related(Prefetch("tags", queryset=ResidentTag.objects.select_related("tag")))
+        .prefetch_related(Prefetch("tags", queryset=current_tags()))
     )
     items = []
     for resident in residents:

@@ -1,5 +1,6 @@
 """People pages: a grid's staff (replace, add, end), the staff and resident lists (masked, per-record
-unmask), the grid worker's weekly visit list and visit form, and supervisors' visit compliance.
+unmask), the register of households, rental houses, business premises and key places, the grid
+worker's weekly visit list and visit form, and supervisors' visit compliance.
 
 Each view parses input, calls a selector or service, and renders; NotFound/Forbidden become the
 404/403 pages through ``staff_page``.
@@ -19,11 +20,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.lib.errors import Conflict, Invalid
+from dualgrid.web import lookups
 from dualgrid.web.views import is_htmx, staff_page
 
 from . import selectors, services
-from .forms import AssignmentAddForm, EndForm, ReplaceForm, SearchForm, VisitForm, put_errors
-from .models import Assignment, Resident, Staff, Tag
+from .forms import (
+    AssignmentAddForm,
+    EndForm,
+    RegisterFilterForm,
+    ReplaceForm,
+    SearchForm,
+    VisitForm,
+    put_errors,
+)
+from .models import (
+    Assignment,
+    BusinessCategory,
+    BusinessPremise,
+    KeyPlace,
+    KeyPlaceKind,
+    RentalHouse,
+    Resident,
+    Staff,
+    Tag,
+)
 from .visit_rules import local_today, recent_weeks, week_label, week_start
 
 PAGE_SIZE = 20
@@ -252,16 +272,23 @@ def staff_unmask(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 
 def _unmasked(request: HttpRequest, person: Staff | Resident, kind: str, back: str) -> HttpResponse:
+    return _revealed(
+        request,
+        kind=kind,
+        pk=person.pk,
+        name=person.name,
+        id_number=person.id_number,
+        phone=person.phone,
+        back=back,
+    )
+
+
+def _revealed(
+    request: HttpRequest, *, kind: str, pk: int, name: str, id_number: str | None, phone: str, back: str
+) -> HttpResponse:
     """The revealed numbers: a fragment filling them in place of the masked ones (htmx), or a small
-    page without JavaScript."""
-    context = {
-        "pk": person.pk,
-        "kind": kind,
-        "name": person.name,
-        "id_number": person.id_number,
-        "phone": person.phone,
-        "back": back,
-    }
+    page without JavaScript. ``id_number`` None: the record has none (a place's contact)."""
+    context = {"pk": pk, "kind": kind, "name": name, "id_number": id_number, "phone": phone, "back": back}
     template = "people/_unmasked.html" if is_htmx(request) else "people/unmasked.html"
     return render(request, template, context)
 
@@ -311,6 +338,161 @@ def resident_unmask(request: HttpRequest, resident_id: int) -> HttpResponse:
     resident = services.resident_unmask(actor=_user(request), resident_id=resident_id)
     back = reverse("people:resident_detail", args=[resident.pk])
     return _unmasked(request, resident, "r", back)
+
+
+# --- the register: households, rental houses, business premises, key places ----------------------------
+
+
+def register_filters(
+    request: HttpRequest,
+    user: User,
+    *,
+    kinds: list[tuple[str, str]] | None = None,
+    kind_param: str = "kind",
+    placeholder: str = "",
+) -> RegisterFilterForm:
+    """The filters of one register list from the query string (its export reads the same form)."""
+    towns = [(str(t.pk), t.name) for t in selectors.towns_for_user(user).order_by("code")]
+    return RegisterFilterForm(
+        request.GET or None, towns=towns, kinds=kinds, kind_param=kind_param, placeholder=placeholder
+    )
+
+
+def _register_list(
+    request: HttpRequest, template: str, form: RegisterFilterForm, qs: Any, **extra: Any
+) -> HttpResponse:
+    user = _user(request)
+    grid_id = form.value("grid")
+    context = {
+        "form": form,
+        "page": _page(request, qs),
+        "base_query": _query_without_page(request),
+        "grid_options": lookups.grid_options(user, selected_id=grid_id),
+        "selected_grid": grid_id,
+        "show_towns": len(form.fields["town"].choices) > 2,  # type: ignore[attr-defined]
+        "can_unmask": selectors.role_of(user) in selectors.UNMASKING_ROLES,
+        **extra,
+    }
+    return render(request, template, context)
+
+
+HOUSEHOLD_SEARCH = "地址、门牌号、户主，或成员完整手机号/身份证号"
+RENTAL_SEARCH = "地址、房东姓名，或房东完整电话"
+BUSINESS_SEARCH = "名称、地址、联系人、执照号，或完整电话"
+KEY_PLACE_SEARCH = "名称、地址、联系人，或完整电话"
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def household_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = register_filters(request, user, placeholder=HOUSEHOLD_SEARCH)
+    qs = selectors.household_list(user, **form.selector_kwargs())
+    return _register_list(request, "people/household_list.html", form, qs)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    user = _user(request)
+    household = selectors.household_get_for_user(user, household_id)
+    context = {
+        "household": household,
+        "members": list(selectors.household_members(household)),
+        "visits": selectors.household_visits(household)[:50],
+        "can_unmask": selectors.role_of(user) in selectors.UNMASKING_ROLES,
+    }
+    return render(request, "people/household_detail.html", context)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def rental_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = register_filters(request, user, placeholder=RENTAL_SEARCH)
+    qs = selectors.rental_house_list(user, **form.selector_kwargs())
+    return _register_list(request, "people/rental_list.html", form, qs)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def business_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = register_filters(
+        request, user, kinds=BusinessCategory.choices, kind_param="category", placeholder=BUSINESS_SEARCH
+    )
+    qs = selectors.business_list(user, **form.selector_kwargs())
+    return _register_list(request, "people/business_list.html", form, qs)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def key_place_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = register_filters(request, user, kinds=KeyPlaceKind.choices, placeholder=KEY_PLACE_SEARCH)
+    qs = selectors.key_place_list(user, **form.selector_kwargs())
+    return _register_list(request, "people/key_place_list.html", form, qs)
+
+
+def _place_detail(
+    request: HttpRequest, place: RentalHouse | BusinessPremise | KeyPlace, template: str
+) -> HttpResponse:
+    context = {"place": place, "can_unmask": selectors.role_of(_user(request)) in selectors.UNMASKING_ROLES}
+    return render(request, template, context)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def rental_detail(request: HttpRequest, house_id: int) -> HttpResponse:
+    house = selectors.rental_house_get_for_user(_user(request), house_id)
+    return _place_detail(request, house, "people/rental_detail.html")
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def business_detail(request: HttpRequest, business_id: int) -> HttpResponse:
+    business = selectors.business_get_for_user(_user(request), business_id)
+    return _place_detail(request, business, "people/business_detail.html")
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def key_place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
+    place = selectors.key_place_get_for_user(_user(request), place_id)
+    return _place_detail(request, place, "people/key_place_detail.html")
+
+
+@staff_page(*RESIDENT_READERS)
+@require_POST
+def rental_unmask(request: HttpRequest, house_id: int) -> HttpResponse:
+    house = services.rental_house_unmask(actor=_user(request), house_id=house_id)
+    back = reverse("people:rental_detail", args=[house.pk])
+    name = f"{house.address} · 房东{house.landlord_name}"
+    return _revealed(
+        request, kind="rh", pk=house.pk, name=name, id_number=None, phone=house.landlord_phone, back=back
+    )
+
+
+@staff_page(*RESIDENT_READERS)
+@require_POST
+def business_unmask(request: HttpRequest, business_id: int) -> HttpResponse:
+    business = services.business_unmask(actor=_user(request), business_id=business_id)
+    back = reverse("people:business_detail", args=[business.pk])
+    name = f"{business.name} · {business.contact_name or '联系人'}"
+    return _revealed(
+        request, kind="bp", pk=business.pk, name=name, id_number=None, phone=business.contact_phone, back=back
+    )
+
+
+@staff_page(*RESIDENT_READERS)
+@require_POST
+def key_place_unmask(request: HttpRequest, place_id: int) -> HttpResponse:
+    place = services.key_place_unmask(actor=_user(request), place_id=place_id)
+    back = reverse("people:key_place_detail", args=[place.pk])
+    name = f"{place.name} · {place.contact_name or '联系人'}"
+    return _revealed(
+        request, kind="kp", pk=place.pk, name=name, id_number=None, phone=place.contact_phone, back=back
+    )
 
 
 # --- visits --------------------------------------------------------------------------------------------

@@ -12,17 +12,18 @@ NEW = ("web:case_new", "登记事件")
 VISITS = ("people:visits", "本周走访")
 STAFF = ("people:staff_list", "网格人员")
 RESIDENTS = ("people:resident_list", "实有人口")
+REGISTER = ("people:household_list", "户与场所")
 COMPLIANCE = ("people:compliance", "走访统计")
 GRIDS = ("places:grid_list", "网格")
 COVERAGE = ("places:coverage", "一格一群")
 IMPORT = ("exchange:import", "数据导入")
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
-    Role.DISPATCHER: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, COMPLIANCE, IMPORT],
+    Role.DISPATCHER: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, REGISTER, COMPLIANCE, IMPORT],
     Role.CALLTAKER: [NEW, CASES],
-    Role.GRIDWORKER: [TASKS, VISITS, CASES, ("web:case_new", "巡查上报"), GRIDS],
+    Role.GRIDWORKER: [TASKS, VISITS, CASES, ("web:case_new", "巡查上报"), GRIDS, REGISTER],
     Role.HANDLER: [TASKS, CASES],
-    Role.LEADER: [CASES, GRIDS, COVERAGE, RESIDENTS, COMPLIANCE],
-    Role.ADMIN: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, COMPLIANCE, IMPORT],
+    Role.LEADER: [CASES, GRIDS, COVERAGE, RESIDENTS, REGISTER, COMPLIANCE],
+    Role.ADMIN: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, REGISTER, COMPLIANCE, IMPORT],
 }
 
 

@@ -29,7 +29,14 @@ from ..models import (
     ResidentTag,
     Tag,
 )
-from ..selectors import UNMASKING_ROLES, resident_get_for_user, role_of
+from ..selectors import (
+    UNMASKING_ROLES,
+    business_get_for_user,
+    key_place_get_for_user,
+    rental_house_get_for_user,
+    resident_get_for_user,
+    role_of,
+)
 from ..visit_rules import local_today
 from .common import check_grid, clean_id, clean_name, clean_phone, grid_by_code, parse_date
 
@@ -179,6 +186,33 @@ def resident_unmask(*, actor: User, resident_id: int) -> Resident:
             user=actor, action="unmask", obj=resident, detail=f"查看居民{resident.name}的完整身份证号和手机号"
         )
     return resident
+
+
+def _contact_unmask(actor: User, place: RentalHouse | BusinessPremise | KeyPlace, detail: str) -> None:
+    if role_of(actor) not in UNMASKING_ROLES:
+        raise Forbidden("您的角色不能查看完整个人信息", code="forbidden")
+    with transaction.atomic():
+        audit_record(user=actor, action="unmask", obj=place, detail=detail)
+
+
+def rental_house_unmask(*, actor: User, house_id: int) -> RentalHouse:
+    """A rental house's landlord phone in full, on the same terms and with the same audit row as a
+    resident's numbers."""
+    house = rental_house_get_for_user(actor, house_id)
+    _contact_unmask(actor, house, f"查看出租房{house.address}房东{house.landlord_name}的完整电话")
+    return house
+
+
+def business_unmask(*, actor: User, business_id: int) -> BusinessPremise:
+    business = business_get_for_user(actor, business_id)
+    _contact_unmask(actor, business, f"查看经营场所{business.name}联系人的完整电话")
+    return business
+
+
+def key_place_unmask(*, actor: User, place_id: int) -> KeyPlace:
+    place = key_place_get_for_user(actor, place_id)
+    _contact_unmask(actor, place, f"查看重点场所{place.name}联系人的完整电话")
+    return place
 
 
 # --- places ------------------------------------------------------------------------------------------
