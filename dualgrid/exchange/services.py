@@ -392,7 +392,9 @@ def residents_apply(
             batch_size=BATCH,
         )
     for resident_id, tag_id, level in tag_levels:
-        ResidentTag.objects.filter(resident_id=resident_id, tag_id=tag_id).update(level=level)
+        ResidentTag.objects.filter(resident_id=resident_id, tag_id=tag_id, ended_on__isnull=True).update(
+            level=level
+        )
 
 
 # --- places of the register --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dualgrid.web.forms import apply_errors
 
-from .models import Gender, PostName, Staff, StaffRole, VisitKind
+from .models import Concern, Gender, PostName, Staff, StaffRole, Tag, VisitKind
 from .services import StaffInput, VisitInput
 from .visit_rules import SHANGHAI
 
@@ -140,6 +140,38 @@ class SearchForm(forms.Form):
 
     def value(self, name: str) -> Any:
         return self.cleaned_data.get(name) if self.is_valid() else None
+
+
+class TagAddForm(forms.Form):
+    """Put a resident into a key population: the tag, 关注程度, since when, a note."""
+
+    # Any active tag is accepted (one the resident holds is the service's Conflict); the menu offers
+    # only those not held.
+    tag = forms.CharField(label="标签", required=False, widget=forms.Select)
+    level = forms.ChoiceField(label="关注程度", choices=Concern.choices, required=False)
+    since = forms.CharField(label="纳入日期", required=False, widget=forms.DateInput(attrs=DATE_ATTRS))
+    note = forms.CharField(label="备注", required=False, widget=forms.TextInput(attrs={"maxlength": 200}))
+
+    def __init__(self, *args: Any, tags: list[Tag], held: set[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tags = {str(t.pk): t for t in tags}
+        offered = [(str(t.pk), f"{t.get_group_display()}·{t.name}") for t in tags if t.pk not in held]
+        self.fields["tag"].widget.choices = [("", "请选择"), *offered]  # type: ignore[attr-defined]
+
+    def clean_tag(self) -> Tag:
+        tag = self.tags.get(self.cleaned_data["tag"])
+        if tag is None:
+            raise forms.ValidationError("请选择标签")
+        return tag
+
+
+class TagEndForm(forms.Form):
+    ended_on = forms.CharField(label="结束日期", required=False, widget=forms.DateInput(attrs=DATE_ATTRS))
+    reason = forms.CharField(
+        label="结束原因",
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 200, "placeholder": "如：已搬离、已成年、已脱贫、去世"}),
+    )
 
 
 class RegisterFilterForm(forms.Form):

@@ -338,17 +338,41 @@ class Concern(models.TextChoices):
 
 
 class ResidentTag(models.Model):
+    """A resident in a key population from ``since`` until the day before ``ended_on``.
+
+    ``ended_on`` is the first day the tag no longer applies (as ``Assignment.end_date``): an ended tag
+    stays as history and no longer asks for visits. A resident holds a tag at most once at a time.
+    """
+
     resident = models.ForeignKey(Resident, verbose_name="居民", on_delete=models.CASCADE, related_name="tags")
     tag = models.ForeignKey(Tag, verbose_name="标签", on_delete=models.PROTECT, related_name="residents")
     level = models.CharField("关注程度", max_length=8, choices=Concern.choices, default=Concern.NORMAL)
     since = models.DateField("纳入日期")
     note = models.CharField("备注", max_length=200, blank=True)
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+    end_reason = models.CharField("结束原因", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = "居民标签"
         verbose_name_plural = "居民标签"
         ordering = ["resident", "tag"]
-        constraints = [models.UniqueConstraint(fields=["resident", "tag"], name="resident_tag_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "tag"],
+                condition=Q(ended_on__isnull=True),
+                name="resident_tag_current_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("since")),
+                name="resident_tag_end_after_start",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.resident} · {self.tag}"

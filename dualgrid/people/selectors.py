@@ -198,7 +198,34 @@ def staff_list(
 
 
 def current_tags() -> QuerySet[ResidentTag]:
-    return ResidentTag.objects.select_related("tag")
+    """Tags not ended (an end date is never later than today): what ``resident.tags`` holds on pages."""
+    return ResidentTag.objects.filter(ended_on__isnull=True).select_related("tag")
+
+
+def in_force_tags(day: date) -> Q:
+    """Tags that applied on ``day``: not ended, or ended after it (``ended_on`` is exclusive)."""
+    return Q(ended_on__isnull=True) | Q(ended_on__gt=day)
+
+
+def resident_tag_history(resident: Resident) -> QuerySet[ResidentTag]:
+    """The resident's ended tags, latest end first (the caller fetched the resident through
+    ``resident_get_for_user``)."""
+    return (
+        ResidentTag.objects.filter(resident=resident, ended_on__isnull=False)
+        .select_related("tag", "created_by", "ended_by")
+        .order_by("-ended_on", "-id")
+    )
+
+
+def resident_tag_get(resident: Resident, resident_tag_id: int) -> ResidentTag:
+    """One of the resident's tags (the resident already fetched in the user's scope)."""
+    found = ResidentTag.objects.select_related("tag", "resident__grid").filter(
+        pk=resident_tag_id, resident=resident
+    )
+    resident_tag = found.first()
+    if resident_tag is None:
+        raise NotFound("标签不存在", field="resident_tag", code="not_found")
+    return resident_tag
 
 
 def residents_for_user(user: User) -> QuerySet[Resident]:
@@ -227,7 +254,7 @@ def resident_list(
     if grid_id:
         qs = qs.filter(grid_id=grid_id)
     if tag_id:
-        qs = qs.filter(tags__tag_id=tag_id)
+        qs = qs.filter(tags__tag_id=tag_id, tags__ended_on__isnull=True)
     query = (query or "").strip()
     if query:
         exact = _personal_search(query, "phone_hash", "id_number_hash")
@@ -411,10 +438,11 @@ class DueItem:
     tags: list[ResidentTag] = field(default_factory=list)
 
 
-def _rules(grid_ids: QuerySet[Grid] | list[int]) -> dict[int, tuple[Rule, int, int | None]]:
-    """resident id → (rule, grid id, household id) for residents in the grids whose tags ask for visits."""
+def _rules(grid_ids: QuerySet[Grid] | list[int], on: date) -> dict[int, tuple[Rule, int, int | None]]:
+    """resident id → (rule, grid id, household id) for residents in the grids whose tags in force on
+    ``on`` ask for visits (an ended tag asks for none)."""
     rows = ResidentTag.objects.filter(
-        resident__grid_id__in=grid_ids, tag__active=True, tag__visit_every_days__gt=0
+        in_force_tags(on), resident__grid_id__in=grid_ids, tag__active=True, tag__visit_every_days__gt=0
     ).values_list(
         "resident_id", "resident__grid_id", "resident__household_id", "tag__visit_every_days", "since"
     )
@@ -487,7 +515,7 @@ def visits_due(user: User, today: date | None = None) -> list[DueItem]:
     """
     today = today or local_today()
     grid_ids = list(grids_for_user(user).filter(active=True).values_list("pk", flat=True))
-    rules = _rules(grid_ids)
+    rules = _rules(grid_ids, today)
     if not rules:
         return []
     # Two weeks back covers the weekly rule; the rolling rule needs only the last visit ever.
@@ -578,7 +606,7 @@ def visit_compliance(user: User, monday: date, *, town_id: int | None = None) ->
     grids = list(grids_qs.select_related("village").order_by("code"))
     grid_ids = [g.pk for g in grids]
     previous = monday - timedelta(days=7)
-    rules = {rid: r for rid, r in _rules(grid_ids).items() if r[0].weekly}
+    rules = {rid: r for rid, r in _rules(grid_ids, monday).items() if r[0].weekly}
     by_resident, by_household, rows = _visit_days(
         grid_ids, day_start(previous), day_start(monday + timedelta(7))
     )

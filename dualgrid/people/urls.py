@@ -14,6 +14,12 @@ urlpatterns = [
     path("residents/", views.resident_list, name="resident_list"),
     path("residents/<int:resident_id>/", views.resident_detail, name="resident_detail"),
     path("residents/<int:resident_id>/unmask/", views.resident_unmask, name="resident_unmask"),
+    path("residents/<int:resident_id>/tags/", views.resident_tag_add, name="resident_tag_add"),
+    path(
+        "residents/<int:resident_id>/tags/<int:resident_tag_id>/end/",
+        views.resident_tag_end,
+        name="resident_tag_end",
+    ),
     path("residents/<int:resident_id>/visit/", views.visit_new, name="visit_new"),
     path("households/", views.household_list, name="household_list"),
     path("households/<int:household_id>/", views.household_detail, name="household_detail"),

@@ -30,6 +30,8 @@ from .forms import (
     RegisterFilterForm,
     ReplaceForm,
     SearchForm,
+    TagAddForm,
+    TagEndForm,
     VisitForm,
     put_errors,
 )
@@ -317,19 +319,105 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     return render(request, "people/resident_list.html", context)
 
 
-@staff_page(*RESIDENT_READERS)
-@require_GET
-def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
+def _active_tags() -> list[Tag]:
+    return list(Tag.objects.filter(active=True))
+
+
+def _resident_context(
+    request: HttpRequest,
+    resident: Resident,
+    *,
+    add_form: TagAddForm | None = None,
+    end_forms: dict[int, TagEndForm] | None = None,
+    error: str = "",
+) -> dict[str, Any]:
     user = _user(request)
-    resident = selectors.resident_get_for_user(user, resident_id)
-    context = {
+    current = list(resident.tags.all())
+    held = {rt.tag_id for rt in current}
+    today = local_today().isoformat()
+    end_forms = end_forms or {}
+    return {
         "resident": resident,
-        "tags": list(resident.tags.all()),
+        "tags": current,
+        "tag_rows": [
+            (rt, end_forms.get(rt.pk) or TagEndForm(initial={"ended_on": today}, prefix=f"end{rt.pk}"))
+            for rt in current
+        ],
+        "tag_history": list(selectors.resident_tag_history(resident)),
+        "add_form": add_form
+        or TagAddForm(tags=_active_tags(), held=held, initial={"since": today, "level": "normal"}),
+        "tag_error": error,
         "visits": selectors.resident_visits(resident)[:50],
         "can_unmask": selectors.role_of(user) in selectors.UNMASKING_ROLES,
         "can_visit": selectors.role_of(user) in VISITORS,
+        "can_tag": selectors.role_of(user) in services.RESIDENT_WRITERS,
     }
-    return render(request, "people/resident_detail.html", context)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
+    resident = selectors.resident_get_for_user(_user(request), resident_id)
+    return render(request, "people/resident_detail.html", _resident_context(request, resident))
+
+
+@staff_page(*VISITORS)
+@require_POST
+def resident_tag_add(request: HttpRequest, resident_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = selectors.resident_get_for_user(user, resident_id)
+    form = TagAddForm(request.POST, tags=_active_tags(), held={rt.tag_id for rt in resident.tags.all()})
+    error = ""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            added = services.resident_tag_add(
+                actor=user,
+                resident=resident,
+                tag=data["tag"],
+                level=data["level"],
+                since=data["since"],
+                note=data["note"],
+            )
+        except Invalid as exc:
+            put_errors(form, exc.errors)
+        except Conflict as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request, f"已为{resident.name}添加标签：{added.tag.name}（{added.get_level_display()}）"
+            )
+            return redirect("people:resident_detail", resident_id=resident.pk)
+    context = _resident_context(request, resident, add_form=form, error=error)
+    return render(request, "people/resident_detail.html", context, status=422)
+
+
+@staff_page(*VISITORS)
+@require_POST
+def resident_tag_end(request: HttpRequest, resident_id: int, resident_tag_id: int) -> HttpResponse:
+    user = _user(request)
+    resident = selectors.resident_get_for_user(user, resident_id)
+    resident_tag = selectors.resident_tag_get(resident, resident_tag_id)
+    form = TagEndForm(request.POST, prefix=f"end{resident_tag.pk}")
+    error = ""
+    if form.is_valid():
+        try:
+            services.resident_tag_end(
+                actor=user,
+                resident_tag=resident_tag,
+                ended_on=form.cleaned_data["ended_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except Invalid as exc:
+            put_errors(form, exc.errors)
+        except Conflict as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"已结束{resident.name}的标签：{resident_tag.tag.name}")
+            return redirect("people:resident_detail", resident_id=resident.pk)
+    context = _resident_context(request, resident, end_forms={resident_tag.pk: form}, error=error)
+    context["open_end"] = resident_tag.pk
+    return render(request, "people/resident_detail.html", context, status=422)
 
 
 @staff_page(*RESIDENT_READERS)

@@ -194,7 +194,10 @@ class ResidentsImporter(Importer):
                 (values["grid_id"], values["address"], values["house_number"]), dict(values)
             )
         held: dict[tuple[int, int], str] = {}
-        tag_rows = ResidentTag.objects.values_list("resident_id", "tag_id", "level")
+        # Ended tags are history: a row naming one again opens a new period.
+        tag_rows = ResidentTag.objects.filter(ended_on__isnull=True).values_list(
+            "resident_id", "tag_id", "level"
+        )
         if by_grid:
             for resident_id, tag_id, level in tag_rows.filter(resident__grid_id__in=grid_ids).iterator(CHUNK):
                 held[(resident_id, tag_id)] = level

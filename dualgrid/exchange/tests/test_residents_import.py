@@ -98,6 +98,18 @@ def test_a_changed_phone_and_a_new_tag_update_the_resident(cast, run_import) -> 
     assert ResidentTag.objects.filter(resident__name="李大妈").count() == 1
 
 
+def test_reimporting_a_tag_ended_on_the_page_opens_a_new_period(cast, run_import) -> None:  # type: ignore[no-untyped-def]
+    from dualgrid.people.services import resident_tag_end
+
+    run_import(cast.dispatcher, "residents", HEADERS, rows()[:1])
+    ended = ResidentTag.objects.get()
+    resident_tag_end(actor=cast.dispatcher, resident_tag=ended, ended_on=ended.since, reason="外出务工")
+    job = run_import(cast.dispatcher, "residents", HEADERS, rows()[:1])
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 1, 0)
+    assert ResidentTag.objects.count() == 2
+    assert ResidentTag.objects.get(ended_on__isnull=True).level == "medium"
+
+
 @pytest.mark.parametrize(
     ("column", "value", "reason"),
     [

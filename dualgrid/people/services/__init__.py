@@ -4,6 +4,7 @@ tags, visits, and revealing personal data. Every function is keyword-only and at
 
 from .common import parse_date
 from .residents import (
+    RESIDENT_WRITERS,
     ResidentInput,
     business_premise_create,
     business_unmask,
@@ -15,6 +16,7 @@ from .residents import (
     resident_clean,
     resident_create,
     resident_tag_add,
+    resident_tag_end,
     resident_tag_remove,
     resident_unmask,
 )
@@ -32,6 +34,7 @@ from .staff import (
 from .visits import VisitInput, visit_log
 
 __all__ = [
+    "RESIDENT_WRITERS",
     "ResidentInput",
     "StaffInput",
     "VisitInput",
@@ -50,6 +53,7 @@ __all__ = [
     "resident_clean",
     "resident_create",
     "resident_tag_add",
+    "resident_tag_end",
     "resident_tag_remove",
     "resident_unmask",
     "staff_clean",

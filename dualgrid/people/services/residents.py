@@ -153,21 +153,68 @@ def resident_tag_add(
     since: date | str | None = None,
     note: str = "",
 ) -> ResidentTag:
+    """Put a resident into a key population (from ``since``, default today); a tag asking for visits
+    puts them on their grid workers' due list. A tag the resident already holds is a Conflict."""
     check_grid(actor, resident.grid, RESIDENT_WRITERS, "您的角色不能标注居民")
+    errors: dict[str, str] = {}
     if level not in Concern.values:
-        raise Invalid({"level": "关注程度应为一般、中等或严重"})
-    since_date = parse_date(since, "since", "纳入日期", required=False) or local_today()
-    if since_date > local_today():
-        raise Invalid({"since": "纳入日期不能晚于今天"})
+        errors["level"] = "关注程度应为一般、中等或严重"
+    since_date = None
+    try:
+        since_date = parse_date(since, "since", "纳入日期", required=False) or local_today()
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if since_date is not None and since_date > local_today():
+        errors["since"] = "纳入日期不能晚于今天"
     if not tag.active:
-        raise Invalid({"tag": f"标签已停用：{tag.name}"})
+        errors["tag"] = f"标签已停用：{tag.name}"
+    note = (note or "").strip()
+    if len(note) > 200:
+        errors["note"] = "备注不能超过200字"
+    if errors:
+        raise Invalid(errors)
+    assert since_date is not None
     try:
         with transaction.atomic():
             return ResidentTag.objects.create(
-                resident=resident, tag=tag, level=level, since=since_date, note=(note or "").strip()[:200]
+                resident=resident, tag=tag, level=level, since=since_date, note=note, created_by=actor
             )
     except IntegrityError:
         raise Conflict(f"{resident.name}已有标签“{tag.name}”", code="duplicate") from None
+
+
+def resident_tag_end(
+    *, actor: User | None, resident_tag: ResidentTag, ended_on: date | str | None, reason: str
+) -> ResidentTag:
+    """The resident leaves the key population on ``ended_on`` (the first day the tag no longer applies,
+    today at the latest): the tag stays as history and stops asking for visits. Ending a tag twice is
+    a Conflict (two people ending it at once: the second sees the first's end)."""
+    check_grid(actor, resident_tag.resident.grid, RESIDENT_WRITERS, "您的角色不能标注居民")
+    errors: dict[str, str] = {}
+    day = None
+    try:
+        day = parse_date(ended_on, "ended_on", "结束日期")
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if day is not None and day > local_today():
+        errors["ended_on"] = "结束日期不能晚于今天"
+    elif day is not None and day < resident_tag.since:
+        errors["ended_on"] = f"结束日期不能早于纳入日期（{resident_tag.since:%Y-%m-%d}）"
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "请填写结束原因"
+    elif len(reason) > 200:
+        errors["reason"] = "结束原因不能超过200字"
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        ended = ResidentTag.objects.filter(pk=resident_tag.pk, ended_on__isnull=True).update(
+            ended_on=day, end_reason=reason, ended_by=actor
+        )
+        if ended != 1:
+            raise Conflict(f"标签“{resident_tag.tag.name}”已经结束", code="stale")
+    resident_tag.refresh_from_db()
+    return resident_tag
 
 
 def resident_tag_remove(*, actor: User | None, resident_tag: ResidentTag) -> None:
