@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -81,13 +81,14 @@ def export_xlsx(
     *,
     user: User,
     rows_spec: Sequence[ExportColumn],
-    queryset: QuerySet[Any] | Sequence[Model],
+    queryset: QuerySet[Any] | Sequence[Any],
     filename: str,
     object_type: str,
     filters: dict[str, Any] | None = None,
     unmasked: bool = False,
 ) -> HttpResponse:
-    """The rows of ``queryset`` (already scoped and filtered by the caller's selector) as an .xlsx
+    """The rows of ``queryset`` (already scoped and filtered by the caller's selector; or a list, such
+    as the visit due list) as an .xlsx
     download. Personal columns are masked unless ``unmasked`` — which only administrators and
     dispatchers may ask for (else Forbidden). Every export writes an audit row."""
     if unmasked and not may_unmask(user):
@@ -200,4 +201,118 @@ STAFF_COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("现任网格与角色", _current_posts, width=40),
     ExportColumn("登录账号", lambda s: s.user.username if s.user else "", width=14),
     ExportColumn("在册", lambda s: "是" if s.active else "否", width=6),
+)
+
+
+# --- the register ------------------------------------------------------------------------------------
+
+
+def _members(household: Any) -> str:
+    return "、".join(r.name for r in household.members.all())
+
+
+def _members_tagged(household: Any) -> str:
+    return "；".join(
+        f"{r.name}：{'、'.join(t.tag.name for t in r.tags.all())}"
+        for r in household.members.all()
+        if r.tags.all()
+    )
+
+
+HOUSEHOLD_COLUMNS: tuple[ExportColumn, ...] = (
+    ExportColumn("网格编码", lambda h: h.grid.code, width=20),
+    ExportColumn("网格", lambda h: h.grid.name, width=20),
+    ExportColumn("村/社区", lambda h: h.grid.village.name, width=14),
+    ExportColumn("地址", lambda h: h.address, width=28),
+    ExportColumn("门牌号", lambda h: h.house_number, width=10),
+    ExportColumn("户主", lambda h: h.head_name, width=10),
+    ExportColumn("成员数", lambda h: h.member_count, width=8),
+    ExportColumn("成员", _members, width=30),
+    ExportColumn("重点人群", _members_tagged, width=36),
+    ExportColumn("登记时间", lambda h: h.created_at, width=18),
+)
+
+RENTAL_COLUMNS: tuple[ExportColumn, ...] = (
+    ExportColumn("网格编码", lambda h: h.grid.code, width=20),
+    ExportColumn("网格", lambda h: h.grid.name, width=20),
+    ExportColumn("地址", lambda h: h.address, width=30),
+    ExportColumn("房东姓名", lambda h: h.landlord_name, width=10),
+    ExportColumn("房东电话", lambda h: h.landlord_phone, personal="phone", width=16),
+    ExportColumn("租住人数", lambda h: h.tenants, width=8),
+    ExportColumn("备注", lambda h: h.note, width=24),
+)
+
+BUSINESS_COLUMNS: tuple[ExportColumn, ...] = (
+    ExportColumn("网格编码", lambda b: b.grid.code, width=20),
+    ExportColumn("网格", lambda b: b.grid.name, width=20),
+    ExportColumn("名称", lambda b: b.name, width=24),
+    ExportColumn("类别", lambda b: b.get_category_display(), width=10),
+    ExportColumn("地址", lambda b: b.address, width=30),
+    ExportColumn("统一社会信用代码/执照号", lambda b: b.licence_no, width=22),
+    ExportColumn("联系人", lambda b: b.contact_name, width=10),
+    ExportColumn("联系电话", lambda b: b.contact_phone, personal="phone", width=16),
+)
+
+KEY_PLACE_COLUMNS: tuple[ExportColumn, ...] = (
+    ExportColumn("网格编码", lambda p: p.grid.code, width=20),
+    ExportColumn("网格", lambda p: p.grid.name, width=20),
+    ExportColumn("名称", lambda p: p.name, width=24),
+    ExportColumn("类别", lambda p: p.get_kind_display(), width=10),
+    ExportColumn("地址", lambda p: p.address, width=30),
+    ExportColumn("联系人", lambda p: p.contact_name, width=10),
+    ExportColumn("联系电话", lambda p: p.contact_phone, personal="phone", width=16),
+)
+
+
+def _visit_rule(item: Any) -> str:
+    return "每周" if item.rule.weekly else f"每{item.rule.period}天"
+
+
+VISIT_DUE_COLUMNS: tuple[ExportColumn, ...] = (
+    ExportColumn("网格", lambda i: i.resident.grid.name, width=20),
+    ExportColumn("姓名", lambda i: i.resident.name, width=10),
+    ExportColumn("性别", lambda i: i.resident.get_gender_display(), width=6),
+    ExportColumn("出生日期", lambda i: i.resident.birth_date, width=12),
+    ExportColumn("手机号", lambda i: i.resident.phone, personal="phone", width=16),
+    ExportColumn(
+        "住址",
+        lambda i: i.resident.address or (str(i.resident.household) if i.resident.household else ""),
+        width=28,
+    ),
+    ExportColumn("人员标签", lambda i: "、".join(t.tag.name for t in i.tags), width=24),
+    ExportColumn("走访要求", _visit_rule, width=10),
+    ExportColumn("状态", lambda i: i.status.label, width=10),
+    ExportColumn("走访截止日期", lambda i: i.status.due_on, width=14),
+    ExportColumn("上次走访", lambda i: i.last_visit, width=18),
+)
+
+
+# --- places ------------------------------------------------------------------------------------------
+
+GRID_COLUMNS: tuple[ExportColumn, ...] = (
+    ExportColumn("网格编码", lambda g: g.code, width=20),
+    ExportColumn("网格名称", lambda g: g.name, width=22),
+    ExportColumn("层级", lambda g: g.get_tier_display(), width=10),
+    ExportColumn("类型", lambda g: g.get_kind_display(), width=12),
+    ExportColumn("上级网格", lambda g: g.parent.name if g.parent else "", width=20),
+    ExportColumn("村/社区", lambda g: g.village.name, width=14),
+    ExportColumn("镇街", lambda g: g.town.name, width=12),
+    ExportColumn("户数", lambda g: g.households, width=8),
+    ExportColumn("人口", lambda g: g.population, width=8),
+    ExportColumn("网格群", lambda g: g.group_count, width=8),
+    ExportColumn("入群人数", lambda g: g.member_sum or 0, width=10),
+)
+
+CHAT_GROUP_COLUMNS: tuple[ExportColumn, ...] = (
+    ExportColumn("镇街", lambda c: c.grid.town.name if c.grid else "", width=12),
+    ExportColumn("村/社区", lambda c: c.grid.village.name if c.grid else "", width=14),
+    ExportColumn("网格编码", lambda c: c.grid.code if c.grid else "", width=20),
+    ExportColumn("所属网格", lambda c: c.grid.name if c.grid else "（未关联网格）", width=20),
+    ExportColumn("平台", lambda c: c.get_platform_display(), width=8),
+    ExportColumn("群名称", lambda c: c.name, width=26),
+    ExportColumn("群号/群ID", lambda c: c.external_id, width=18),
+    ExportColumn("群成员数", lambda c: c.member_count, width=10),
+    ExportColumn("群主", lambda c: c.owner_name, width=10),
+    ExportColumn("群主手机号", lambda c: c.owner_phone, personal="phone", width=16),
+    ExportColumn("更新时间", lambda c: c.updated_at, width=18),
 )

@@ -21,6 +21,15 @@ from dualgrid.accounts.services import audit_record
 from dualgrid.cases import selectors as case_selectors
 from dualgrid.lib.errors import Invalid, NotFound
 from dualgrid.people import selectors as people_selectors
+from dualgrid.people.forms import (
+    BusinessFilterForm,
+    HouseholdFilterForm,
+    KeyPlaceFilterForm,
+    RentalFilterForm,
+)
+from dualgrid.people.visit_rules import local_today, week_label, week_start
+from dualgrid.places import selectors as place_selectors
+from dualgrid.places.forms import grid_filter_form
 from dualgrid.web import lookups
 from dualgrid.web.forms import CaseFilterForm
 from dualgrid.web.views import is_htmx, staff_page
@@ -200,6 +209,129 @@ def export_staff(request: HttpRequest) -> HttpResponse:
     qs = people_selectors.staff_list(user, query=query, grid_id=grid_id, current_only=current_only)
     return _export(
         request, exports.STAFF_COLUMNS, qs, "网格人员.xlsx", "people.Staff", filters, back="people:staff_list"
+    )
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def export_households(request: HttpRequest) -> HttpResponse:
+    """The household list (/people/households/) with the same query parameters (q, town, grid)."""
+    user = _user(request)
+    filters = HouseholdFilterForm(request.GET, user=user).selector_kwargs()
+    qs = people_selectors.household_list(user, **filters, with_members=True)
+    return _export(
+        request,
+        exports.HOUSEHOLD_COLUMNS,
+        qs,
+        "户.xlsx",
+        "people.Household",
+        filters,
+        back="people:household_list",
+    )
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def export_rentals(request: HttpRequest) -> HttpResponse:
+    """The rental house list (/people/rentals/) with the same query parameters (q, town, grid)."""
+    user = _user(request)
+    filters = RentalFilterForm(request.GET, user=user).selector_kwargs()
+    qs = people_selectors.rental_house_list(user, **filters)
+    return _export(
+        request,
+        exports.RENTAL_COLUMNS,
+        qs,
+        "出租房.xlsx",
+        "people.RentalHouse",
+        filters,
+        back="people:rental_list",
+    )
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def export_businesses(request: HttpRequest) -> HttpResponse:
+    """The business premise list (/people/businesses/) with the same query parameters (q, town, grid, kind)."""
+    user = _user(request)
+    filters = BusinessFilterForm(request.GET, user=user).selector_kwargs()
+    qs = people_selectors.business_list(user, **filters)
+    return _export(
+        request,
+        exports.BUSINESS_COLUMNS,
+        qs,
+        "经营场所.xlsx",
+        "people.BusinessPremise",
+        filters,
+        back="people:business_list",
+    )
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def export_key_places(request: HttpRequest) -> HttpResponse:
+    """The key place list (/people/key-places/) with the same query parameters (q, town, grid, kind)."""
+    user = _user(request)
+    filters = KeyPlaceFilterForm(request.GET, user=user).selector_kwargs()
+    qs = people_selectors.key_place_list(user, **filters)
+    return _export(
+        request,
+        exports.KEY_PLACE_COLUMNS,
+        qs,
+        "重点场所.xlsx",
+        "people.KeyPlace",
+        filters,
+        back="people:key_place_list",
+    )
+
+
+@staff_page(Role.GRIDWORKER)
+@require_GET
+def export_visits(request: HttpRequest) -> HttpResponse:
+    """This week's visit list (/people/visits/), overdue first, as the grid worker's phone shows it."""
+    user = _user(request)
+    today = local_today()
+    items = people_selectors.visits_due(user, today)
+    filters = {"week": week_label(week_start(today))}
+    return _export(
+        request,
+        exports.VISIT_DUE_COLUMNS,
+        items,
+        "本周走访.xlsx",
+        "people.Visit",
+        filters,
+        back="people:visits",
+    )
+
+
+@staff_page()
+@require_GET
+def export_grids(request: HttpRequest) -> HttpResponse:
+    """The grid list (/places/grids/) with the same query parameters (town, village, tier, kind, has_group, q)."""
+    user = _user(request)
+    filters = grid_filter_form(request.GET, user).selector_kwargs()
+    qs = place_selectors.grid_list(user, **filters)
+    return _export(
+        request, exports.GRID_COLUMNS, qs, "网格.xlsx", "places.Grid", filters, back="places:grid_list"
+    )
+
+
+@staff_page()
+@require_GET
+def export_chat_groups(request: HttpRequest) -> HttpResponse:
+    """The chat groups behind the coverage page (/places/coverage/), of one town when it shows one."""
+    user = _user(request)
+    town_id = _int(request.GET.get("town"))
+    town = place_selectors.towns_in_scope(user).filter(pk=town_id).first() if town_id else None
+    filters = {"town_id": town.pk if town else None}
+    qs = place_selectors.coverage_groups(user, **filters)
+    return _export(
+        request,
+        exports.CHAT_GROUP_COLUMNS,
+        qs,
+        "网格群.xlsx",
+        "places.ChatGroup",
+        filters,
+        back="places:coverage",
     )
 
 

@@ -9,9 +9,21 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from dualgrid.accounts.models import User
 from dualgrid.web.forms import apply_errors
 
-from .models import Concern, Gender, PostName, Staff, StaffRole, Tag, VisitKind
+from .models import (
+    BusinessCategory,
+    Concern,
+    Gender,
+    KeyPlaceKind,
+    PostName,
+    Staff,
+    StaffRole,
+    Tag,
+    VisitKind,
+)
+from .selectors import towns_for_user
 from .services import StaffInput, VisitInput
 from .visit_rules import SHANGHAI
 
@@ -175,8 +187,12 @@ class TagEndForm(forms.Form):
 
 
 class RegisterFilterForm(forms.Form):
-    """Filters of the register lists (households, rental houses, business premises, key places) and
-    of their exports, read from the query string."""
+    """Filters of a register list (households, rental houses, business premises, key places) and of
+    its export, read from the query string: the user's towns, a grid, the list's kinds, free text."""
+
+    kinds: list[tuple[str, str]] | None = None
+    kind_param = "kind"  # the selector's name for the kind filter
+    placeholder = ""
 
     q = forms.CharField(
         label="搜索", required=False, max_length=50, widget=forms.TextInput(attrs={"type": "search"})
@@ -185,21 +201,21 @@ class RegisterFilterForm(forms.Form):
     grid = forms.IntegerField(label="网格", required=False, min_value=1)
     kind = forms.ChoiceField(label="类别", required=False)
 
-    def __init__(
-        self,
-        *args: Any,
-        towns: list[tuple[str, str]],
-        kinds: list[tuple[str, str]] | None = None,
-        kind_param: str = "kind",
-        placeholder: str = "",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, *, user: User) -> None:
+        super().__init__(data or None)
+        towns = [(str(t.pk), t.name) for t in towns_for_user(user).order_by("code")]
         self.fields["town"].choices = [("", "全部镇街"), *towns]  # type: ignore[attr-defined]
-        self.fields["kind"].choices = [("", "全部类别"), *(kinds or [])]  # type: ignore[attr-defined]
-        self.fields["q"].widget.attrs["placeholder"] = placeholder
-        # The selector's name for the kind filter (``category`` for business premises); None: no kinds.
-        self.kind_param = kind_param if kinds is not None else None
+        self.fields["kind"].choices = [("", "全部类别"), *(self.kinds or [])]  # type: ignore[attr-defined]
+        self.fields["q"].widget.attrs["placeholder"] = self.placeholder
+
+    @property
+    def has_kinds(self) -> bool:
+        return self.kinds is not None
+
+    @property
+    def has_towns(self) -> bool:
+        """More than one town to choose from (a grid worker or a town account has none or one)."""
+        return len(self.fields["town"].choices) > 2  # type: ignore[attr-defined]
 
     def value(self, name: str) -> Any:
         return self.cleaned_data.get(name) if self.is_valid() else None
@@ -210,9 +226,28 @@ class RegisterFilterForm(forms.Form):
             return {}
         data = self.cleaned_data
         kwargs = {"query": data["q"].strip(), "town_id": data["town"], "grid_id": data["grid"]}
-        if self.kind_param:
+        if self.has_kinds:
             kwargs[self.kind_param] = data["kind"] or None
         return kwargs
+
+
+class HouseholdFilterForm(RegisterFilterForm):
+    placeholder = "地址、门牌号、户主，或成员完整手机号/身份证号"
+
+
+class RentalFilterForm(RegisterFilterForm):
+    placeholder = "地址、房东姓名，或房东完整电话"
+
+
+class BusinessFilterForm(RegisterFilterForm):
+    kinds = BusinessCategory.choices
+    kind_param = "category"
+    placeholder = "名称、地址、联系人、执照号，或完整电话"
+
+
+class KeyPlaceFilterForm(RegisterFilterForm):
+    kinds = KeyPlaceKind.choices
+    placeholder = "名称、地址、联系人，或完整电话"
 
 
 def _now_local() -> str:

@@ -293,9 +293,15 @@ def _in_place(qs: QuerySet[M], town_id: int | None, grid_id: int | None) -> Quer
 
 
 def household_list(
-    user: User, *, query: str = "", town_id: int | None = None, grid_id: int | None = None
+    user: User,
+    *,
+    query: str = "",
+    town_id: int | None = None,
+    grid_id: int | None = None,
+    with_members: bool = False,
 ) -> QuerySet[Household]:
-    """Households in scope with ``member_count``; a full phone or ID number finds its member's household."""
+    """Households in scope with ``member_count`` (and, ``with_members``, their members with their
+    current tags); a full phone or ID number finds its member's household."""
     qs = _in_place(_register_for_user(user, Household), town_id, grid_id)
     query = (query or "").strip()
     if query:
@@ -306,6 +312,11 @@ def household_list(
             qs = qs.filter(
                 Q(address__contains=query) | Q(house_number__contains=query) | Q(head_name__contains=query)
             )
+    if with_members:
+        members = Resident.objects.prefetch_related(Prefetch("tags", queryset=current_tags())).order_by(
+            "name", "id"
+        )
+        qs = qs.prefetch_related(Prefetch("members", queryset=members))
     return (
         qs.select_related("grid", "grid__village")
         .annotate(member_count=Count("members"))

@@ -26,8 +26,12 @@ from dualgrid.web.views import is_htmx, staff_page
 from . import selectors, services
 from .forms import (
     AssignmentAddForm,
+    BusinessFilterForm,
     EndForm,
+    HouseholdFilterForm,
+    KeyPlaceFilterForm,
     RegisterFilterForm,
+    RentalFilterForm,
     ReplaceForm,
     SearchForm,
     TagAddForm,
@@ -37,10 +41,8 @@ from .forms import (
 )
 from .models import (
     Assignment,
-    BusinessCategory,
     BusinessPremise,
     KeyPlace,
-    KeyPlaceKind,
     RentalHouse,
     Resident,
     Staff,
@@ -431,21 +433,6 @@ def resident_unmask(request: HttpRequest, resident_id: int) -> HttpResponse:
 # --- the register: households, rental houses, business premises, key places ----------------------------
 
 
-def register_filters(
-    request: HttpRequest,
-    user: User,
-    *,
-    kinds: list[tuple[str, str]] | None = None,
-    kind_param: str = "kind",
-    placeholder: str = "",
-) -> RegisterFilterForm:
-    """The filters of one register list from the query string (its export reads the same form)."""
-    towns = [(str(t.pk), t.name) for t in selectors.towns_for_user(user).order_by("code")]
-    return RegisterFilterForm(
-        request.GET or None, towns=towns, kinds=kinds, kind_param=kind_param, placeholder=placeholder
-    )
-
-
 def _register_list(
     request: HttpRequest, template: str, form: RegisterFilterForm, qs: Any, **extra: Any
 ) -> HttpResponse:
@@ -457,24 +444,17 @@ def _register_list(
         "base_query": _query_without_page(request),
         "grid_options": lookups.grid_options(user, selected_id=grid_id),
         "selected_grid": grid_id,
-        "show_towns": len(form.fields["town"].choices) > 2,  # type: ignore[attr-defined]
         "can_unmask": selectors.role_of(user) in selectors.UNMASKING_ROLES,
         **extra,
     }
     return render(request, template, context)
 
 
-HOUSEHOLD_SEARCH = "地址、门牌号、户主，或成员完整手机号/身份证号"
-RENTAL_SEARCH = "地址、房东姓名，或房东完整电话"
-BUSINESS_SEARCH = "名称、地址、联系人、执照号，或完整电话"
-KEY_PLACE_SEARCH = "名称、地址、联系人，或完整电话"
-
-
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def household_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = register_filters(request, user, placeholder=HOUSEHOLD_SEARCH)
+    form = HouseholdFilterForm(request.GET, user=user)
     qs = selectors.household_list(user, **form.selector_kwargs())
     return _register_list(request, "people/household_list.html", form, qs)
 
@@ -497,7 +477,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
 @require_GET
 def rental_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = register_filters(request, user, placeholder=RENTAL_SEARCH)
+    form = RentalFilterForm(request.GET, user=user)
     qs = selectors.rental_house_list(user, **form.selector_kwargs())
     return _register_list(request, "people/rental_list.html", form, qs)
 
@@ -506,9 +486,7 @@ def rental_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def business_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = register_filters(
-        request, user, kinds=BusinessCategory.choices, kind_param="category", placeholder=BUSINESS_SEARCH
-    )
+    form = BusinessFilterForm(request.GET, user=user)
     qs = selectors.business_list(user, **form.selector_kwargs())
     return _register_list(request, "people/business_list.html", form, qs)
 
@@ -517,7 +495,7 @@ def business_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def key_place_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = register_filters(request, user, kinds=KeyPlaceKind.choices, placeholder=KEY_PLACE_SEARCH)
+    form = KeyPlaceFilterForm(request.GET, user=user)
     qs = selectors.key_place_list(user, **form.selector_kwargs())
     return _register_list(request, "people/key_place_list.html", form, qs)
 

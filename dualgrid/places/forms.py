@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 
+from . import selectors
 from .models import AdminUnit, GridKind, GridTier
+
+if TYPE_CHECKING:
+    from dualgrid.accounts.models import User
 
 MAX_GEOJSON_BYTES = 20 * 1024 * 1024
 GEOJSON_SUFFIXES = (".geojson", ".json")
@@ -51,6 +56,18 @@ class GridFilterForm(forms.Form):
             "has_group": {"yes": True, "no": False}.get(data["has_group"]),
             "query": data["q"] or None,
         }
+
+
+def grid_filter_form(query: QueryDict, user: User) -> GridFilterForm:
+    """The grid list's filters for ``user`` (the page and its export read the same): a village left
+    over from the town chosen before is dropped, so the new town wins instead of the form failing."""
+    town_id = query.get("town")
+    villages = selectors.villages_in_scope(user, int(town_id) if town_id and town_id.isdigit() else None)
+    query = query.copy()
+    village_id = query.get("village")
+    if village_id and not (village_id.isdigit() and villages.filter(pk=int(village_id)).exists()):
+        query.pop("village")
+    return GridFilterForm(query or None, towns=selectors.towns_in_scope(user), villages=villages)
 
 
 class GeoJSONUploadForm(forms.Form):

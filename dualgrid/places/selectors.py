@@ -457,3 +457,19 @@ def coverage_for_user(user: User, *, town_id: int | None = None) -> Coverage:
         grids=sorted(grid_rows, key=lambda r: r.code),
         groups_without_grid=without_grid,
     )
+
+
+def coverage_groups(user: User, *, town_id: int | None = None) -> QuerySet[ChatGroup]:
+    """The chat groups the coverage page counts (those of the active grids in scope, optionally of one
+    town in scope) and, for district-wide readers looking at every town, the groups with no grid."""
+    grids = grids_for_user(user).filter(active=True)
+    if town_id:
+        grids = grids.filter(town_id=town_id)
+    groups = Q(grid__in=grids)
+    if sees_groups_without_grid(user) and not town_id:
+        groups |= Q(grid__isnull=True)
+    return (
+        ChatGroup.objects.filter(groups)
+        .select_related("grid__village", "grid__town")
+        .order_by(F("grid__code").asc(nulls_last=True), "platform", "name", "id")
+    )

@@ -27,7 +27,7 @@ from dualgrid.lib.errors import DomainError, Forbidden, NotFound
 from dualgrid.lib.privacy import mask_phone
 
 from . import notice, selectors, services
-from .forms import GeoJSONUploadForm, GridFilterForm
+from .forms import GeoJSONUploadForm, grid_filter_form
 from .models import AdminUnit, Grid, UnitLevel
 
 PAGE_SIZE = 20
@@ -85,13 +85,7 @@ def _int(value: str | None) -> int | None:
 @require_GET
 def grid_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    town_id = _int(request.GET.get("town"))
-    villages = selectors.villages_in_scope(user, town_id)
-    query = request.GET.copy()
-    village_id = _int(query.get("village"))
-    if village_id and not villages.filter(pk=village_id).exists():
-        query.pop("village")  # a village of the town chosen before: the new town wins
-    form = GridFilterForm(query or None, towns=selectors.towns_in_scope(user), villages=villages)
+    form = grid_filter_form(request.GET, user)
     grids = selectors.grid_list(user, **form.selector_kwargs())
     context = {
         "form": form,
