@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import include, path
 
 from dualgrid.api import api
 
@@ -15,8 +13,7 @@ urlpatterns = [
     path("places/", include("dualgrid.places.urls")),
     path("people/", include("dualgrid.people.urls")),
     path("exchange/", include("dualgrid.exchange.urls")),
+    # Uploaded photos show people and homes: there is no public /media/ path. Each is served by a
+    # view that checks the reader's scope (web:case_photo, people:visit_photo, the API's case_photo).
     path("", include("dualgrid.web.urls")),
-    # Uploaded photos are served by the app itself so an intranet install needs no extra web server;
-    # a front proxy may take this path over in a bigger deployment.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

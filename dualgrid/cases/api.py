@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
 
+from dualgrid.lib.errors import NotFound
+from dualgrid.lib.files import private_file_response
 from dualgrid.lib.privacy import mask_phone
 
 from . import selectors, services
@@ -199,7 +202,10 @@ def event_out(event: CaseEvent) -> dict[str, Any]:
 def case_detail_out(case: Case) -> dict[str, Any]:
     body = case_out(case)
     body["timeline"] = [event_out(e) for e in case.events.all()]
-    body["photos"] = [a.file.url for a in case.attachments.all()]
+    body["photos"] = [
+        reverse("api:case_photo", kwargs={"case_id": case.pk, "attachment_id": a.pk})
+        for a in case.attachments.all()
+    ]
     return body
 
 
@@ -257,6 +263,20 @@ def transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> dic
         params=params,
     )
     return case_detail_out(selectors.case_get_for_user(request.user, case_id))  # type: ignore[arg-type]
+
+
+@router.get(
+    "/cases/{case_id}/photos/{attachment_id}",
+    response={200: None},
+    url_name="case_photo",
+    summary="事件照片（按管辖范围）",
+)
+def case_photo(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponse:
+    case = selectors.case_get_for_user(request.user, case_id)  # type: ignore[arg-type]
+    attachment = case.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("照片不存在")
+    return private_file_response(attachment.file)
 
 
 @router.post("/cases/{case_id}/reveal-phone", response=PhoneOut, summary="查看完整电话（留痕）")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from dualgrid.lib.crypto import EncryptedCharField
 from dualgrid.places.models import AdminUnit, Department, Grid
@@ -346,7 +347,7 @@ class AttachmentKind(models.TextChoices):
 
 
 def attachment_path(instance: "CaseAttachment", filename: str) -> str:
-    """An unguessable name: photos may show people and homes, and /media/ URLs are not scoped."""
+    """An unguessable name as a second line of defence; photos are only served by scoped views."""
     suffix = Path(filename).suffix.lower()[:8] or ".jpg"
     return f"cases/{instance.case.created_at:%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
@@ -368,3 +369,7 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.file.name or ""
+
+    def get_absolute_url(self) -> str:
+        """The scoped address of the photo (staff in scope, or a resident who tracked the case)."""
+        return reverse("web:case_photo", args=[self.case_id, self.pk])

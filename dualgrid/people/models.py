@@ -388,7 +388,7 @@ class VisitKind(models.TextChoices):
 
 
 def visit_photo_path(instance: Visit, filename: str) -> str:
-    """An unguessable name: photos show people in their homes, and /media/ URLs are not scoped."""
+    """An unguessable name as a second line of defence; the photo is only served by a scoped view."""
     suffix = Path(filename).suffix.lower()[:8] or ".jpg"
     return f"visits/{instance.visited_at:%Y/%m}/{uuid.uuid4().hex}{suffix}"
 

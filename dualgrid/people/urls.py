@@ -33,5 +33,6 @@ urlpatterns = [
     path("key-places/<int:place_id>/", views.key_place_detail, name="key_place_detail"),
     path("key-places/<int:place_id>/unmask/", views.key_place_unmask, name="key_place_unmask"),
     path("visits/", views.visits, name="visits"),
+    path("visits/<int:visit_id>/photo/", views.visit_photo, name="visit_photo"),
     path("visits/compliance/", views.compliance, name="compliance"),
 ]

@@ -14,12 +14,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.lib.errors import Conflict, Invalid
+from dualgrid.lib.files import private_file_response
 from dualgrid.web import lookups
 from dualgrid.web.views import is_htmx, staff_page
 
@@ -642,3 +643,11 @@ def compliance(request: HttpRequest) -> HttpResponse:
         "can_manage": selectors.role_of(user) in selectors.MANAGING_ROLES,
     }
     return render(request, "people/compliance.html", context)
+
+
+@staff_page(*RESIDENT_READERS)
+@require_GET
+def visit_photo(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """A visit's photo (people in their homes): only for staff whose grids hold the visit."""
+    visit = get_object_or_404(selectors.visits_for_user(_user(request)), pk=visit_id)
+    return private_file_response(visit.photo)

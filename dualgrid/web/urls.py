@@ -20,6 +20,7 @@ urlpatterns = [
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/actions/<str:action>/", views.case_action, name="case_action"),
+    path("cases/<int:case_id>/photos/<int:attachment_id>/", views.case_photo, name="case_photo"),
     path("cases/<int:case_id>/reveal-phone/", views.case_reveal_phone, name="case_reveal_phone"),
     path("grids/options/", views.grid_options, name="grid_options"),
 ]

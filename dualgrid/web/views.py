@@ -18,8 +18,8 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
@@ -28,9 +28,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.cases import selectors, services
-from dualgrid.cases.models import AttachmentKind, Case, Status
+from dualgrid.cases.models import AttachmentKind, Case, CaseAttachment, Status
 from dualgrid.cases.workflow import ACTION_LABELS, Action, actions_for
 from dualgrid.lib.errors import Conflict, Forbidden, Invalid, NotFound
+from dualgrid.lib.files import private_file_response
 from dualgrid.places.models import Grid
 
 from . import lookups, presenters, queues
@@ -182,6 +183,30 @@ def report_done(request: HttpRequest) -> HttpResponse:
     return render(request, "web/report_done.html", {"number": number, "track_url": track_url})
 
 
+TRACKED_SESSION_KEY = "tracked_cases"
+TRACKED_MAX = 20
+
+
+def _remember_tracked(request: HttpRequest, case_id: int) -> None:
+    """A resident who proved number + phone last 4 may see that case's photos in this browser session."""
+    tracked = [cid for cid in request.session.get(TRACKED_SESSION_KEY, []) if cid != case_id]
+    request.session[TRACKED_SESSION_KEY] = [case_id, *tracked][:TRACKED_MAX]
+
+
+@require_GET
+def case_photo(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponse:
+    """A case photo, only for staff whose scope holds the case or the resident who tracked it."""
+    if request.user.is_authenticated:
+        try:
+            selectors.case_get_for_user(request.user, case_id)  # type: ignore[arg-type]
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+    elif case_id not in request.session.get(TRACKED_SESSION_KEY, []):
+        raise Http404("照片不存在")
+    attachment = get_object_or_404(CaseAttachment, pk=attachment_id, case_id=case_id)
+    return private_file_response(attachment.file)
+
+
 def _track_key(number: str) -> str:
     return "web:track-fail:" + hashlib.sha256(number.encode()).hexdigest()[:32]
 
@@ -208,6 +233,7 @@ def track(request: HttpRequest) -> HttpResponse:
         cache.add(key, 0, TRACK_FAILURE_WINDOW)
         cache.incr(key)
         return render(request, "web/track.html", {"form": form, "lookup_error": TRACK_NOT_FOUND})
+    _remember_tracked(request, case.pk)
 
     rate_form = RateForm()
     rate_error = rated = ""

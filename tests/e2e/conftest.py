@@ -19,7 +19,6 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 from django.conf import settings as django_settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
-from django.views.static import serve  # noqa: E402
 from PIL import Image  # noqa: E402
 
 # The shared cast lives in dualgrid/conftest.py, outside this directory: bring its fixtures in scope.
@@ -114,16 +113,10 @@ def page_errors() -> Iterator[Errors]:
 
 @pytest.fixture
 def site(live_server, cast, settings, tmp_path, monkeypatch) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    """The live server over the shared cast, with uploads kept in tmp_path (and served from there)."""
+    """The live server over the shared cast, with uploads kept in tmp_path (served by the scoped views)."""
     media = tmp_path / "media"
     media.mkdir()
     settings.MEDIA_ROOT = media
-    # dualgrid/urls.py serves /media/ with document_root bound at import; point it at the test's media.
-    from dualgrid import urls
-
-    for pattern in urls.urlpatterns:
-        if getattr(pattern, "callback", None) is serve:
-            monkeypatch.setitem(pattern.default_args, "document_root", str(media))
     cache.clear()
     yield live_server
     cache.clear()
