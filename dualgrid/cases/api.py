@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
@@ -271,7 +271,7 @@ def transition(request: HttpRequest, case_id: int, payload: TransitionIn) -> dic
     url_name="case_photo",
     summary="事件照片（按管辖范围）",
 )
-def case_photo(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponse:
+def case_photo(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
     case = selectors.case_get_for_user(request.user, case_id)  # type: ignore[arg-type]
     attachment = case.attachments.filter(pk=attachment_id).first()
     if attachment is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -647,7 +647,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
 
 @staff_page(*RESIDENT_READERS)
 @require_GET
-def visit_photo(request: HttpRequest, visit_id: int) -> HttpResponse:
+def visit_photo(request: HttpRequest, visit_id: int) -> FileResponse:
     """A visit's photo (people in their homes): only for staff whose grids hold the visit."""
     visit = get_object_or_404(selectors.visits_for_user(_user(request)), pk=visit_id)
     return private_file_response(visit.photo)

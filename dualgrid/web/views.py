@@ -18,7 +18,8 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -85,7 +86,7 @@ def error_page(request: HttpRequest, exc: NotFound | Forbidden) -> HttpResponse:
     return render(request, template, {"message": exc.message}, status=exc.status)
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_page(*roles: str) -> Callable[[View], View]:
@@ -93,7 +94,7 @@ def staff_page(*roles: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user: User = request.user  # type: ignore[assignment]
             if roles and lookups.effective_role(user) not in roles:
                 return error_page(request, Forbidden("您的角色无权访问此页面"))
@@ -194,7 +195,7 @@ def _remember_tracked(request: HttpRequest, case_id: int) -> None:
 
 
 @require_GET
-def case_photo(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponse:
+def case_photo(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
     """A case photo, only for staff whose scope holds the case or the resident who tracked it."""
     if request.user.is_authenticated:
         try:
