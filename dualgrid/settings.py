@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dualgrid.cases",
     "dualgrid.people",
     "dualgrid.exchange",
+    "dualgrid.watch",
     "dualgrid.web",
     "dualgrid.ops",
     "dualgrid.demo",
@@ -169,6 +170,21 @@ DUALGRID: dict[str, Any] = {
     "WORKER_INTERVAL_SECONDS": envint("DUALGRID_WORKER_INTERVAL", 30),
     # How stale another process's copy of categories/rules/limits/holidays may get after an admin edit.
     "CONFIG_CACHE_SECONDS": envint("DUALGRID_CONFIG_CACHE_SECONDS", 30),
+    # Group messages (巡群): longer texts are stored cut to this many characters (and marked).
+    "MAX_MESSAGE_CHARS": envint("DUALGRID_MAX_MESSAGE_CHARS", 5000),
+    # At most this many messages in one webhook batch.
+    "MAX_MESSAGE_BATCH": envint("DUALGRID_MAX_MESSAGE_BATCH", 1000),
+    # A message time this far in the future is the sender's clock: the arrival time is used instead.
+    "CLOCK_SKEW_SECONDS": envint("DUALGRID_CLOCK_SKEW_SECONDS", 300),
+    # A signed webhook request older or newer than this is refused (replay protection).
+    "SIGNATURE_TOLERANCE_SECONDS": envint("DUALGRID_SIGNATURE_TOLERANCE_SECONDS", 300),
+    # An urgent flagged message nobody handled within this many minutes alerts the grid leader and the centre.
+    "URGENT_ALERT_MINUTES": envint("DUALGRID_URGENT_ALERT_MINUTES", 15),
+    # Outbox: attempts before a message is marked failed; the wait doubles from the first delay.
+    "OUTBOX_MAX_ATTEMPTS": envint("DUALGRID_OUTBOX_MAX_ATTEMPTS", 8),
+    "OUTBOX_FIRST_DELAY_SECONDS": envint("DUALGRID_OUTBOX_FIRST_DELAY_SECONDS", 30),
+    # Chatter older than this many days is deleted by the worker (flagged messages and cases' are kept).
+    "CHATTER_RETENTION_DAYS": envint("DUALGRID_CHATTER_RETENTION_DAYS", 180),
 }
 
 LOGGING = {

@@ -13,6 +13,7 @@ urlpatterns = [
     path("places/", include("dualgrid.places.urls")),
     path("people/", include("dualgrid.people.urls")),
     path("exchange/", include("dualgrid.exchange.urls")),
+    path("watch/", include("dualgrid.watch.urls")),
     # Uploaded photos show people and homes: there is no public /media/ path. Each is served by a
     # view that checks the reader's scope (web:case_photo, people:visit_photo, the API's case_photo).
     path("", include("dualgrid.web.urls")),
