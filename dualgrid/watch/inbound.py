@@ -244,3 +244,20 @@ def map_quarantined(row: QuarantinedGroup, group: ChatGroup, *, now: datetime | 
         GroupMessage.objects.bulk_update(messages, ["chat_group", "grid", "state", "duplicate_of", "reasons"])
         QuarantinedGroup.objects.filter(pk=row.pk).update(mapped_to=group, mapped_at=now)
     return len(messages)
+
+
+def purge_chatter(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Retention: chatter older than CHATTER_RETENTION_DAYS goes; flagged, handled and linked messages stay."""
+    days = int(settings.DUALGRID["CHATTER_RETENTION_DAYS"])
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    ids = list(
+        GroupMessage.objects.filter(
+            state__in=[MessageState.CHATTER, MessageState.DISMISSED], sent_at__lt=cutoff
+        ).values_list("pk", flat=True)[:batch]
+    )
+    if not ids:
+        return 0
+    deleted, _ = GroupMessage.objects.filter(pk__in=ids).delete()
+    return deleted
