@@ -247,15 +247,16 @@ def map_quarantined(row: QuarantinedGroup, group: ChatGroup, *, now: datetime | 
 
 
 def purge_chatter(*, now: datetime | None = None, batch: int = 5000) -> int:
-    """Retention: chatter older than CHATTER_RETENTION_DAYS goes; flagged, handled and linked messages stay."""
+    """Retention: chatter older than CHATTER_RETENTION_DAYS goes; flagged, handled, dismissed (labels for
+    learning) and linked messages stay."""
     days = int(settings.DUALGRID["CHATTER_RETENTION_DAYS"])
     if days <= 0:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
     ids = list(
-        GroupMessage.objects.filter(
-            state__in=[MessageState.CHATTER, MessageState.DISMISSED], sent_at__lt=cutoff
-        ).values_list("pk", flat=True)[:batch]
+        GroupMessage.objects.filter(state=MessageState.CHATTER, sent_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:batch]
     )
     if not ids:
         return 0
