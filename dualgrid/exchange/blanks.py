@@ -17,7 +17,7 @@ HEADER_FILL = PatternFill("solid", fgColor="E8F0FA")
 REQUIRED_FONT = Font(bold=True, color="B3261E")
 HEADER_FONT = Font(bold=True, color="10457F")
 EXAMPLE_FONT = Font(italic=True, color="6B7280")
-TEMPLATE_ROWS = 5000  # how far down the drop-downs and text format reach
+TEMPLATE_ROWS = 5000  # how far down the drop-downs reach
 INLINE_LIST_LIMIT = 250  # Excel refuses a literal list longer than 255 characters
 OPTIONS_SHEET = "选项"
 COMMON_NOTES = (
@@ -62,8 +62,11 @@ def build_template(importer: type[Importer]) -> bytes:
         example = ws.cell(row=2, column=index, value=column.example if column.example != "" else None)
         example.font = EXAMPLE_FONT
         if column.text_format:
-            for row in range(2, TEMPLATE_ROWS + 1):
-                ws.cell(row=row, column=index).number_format = "@"
+            # Text for the whole column, as Excel's own "format column as text" does: styling 5,000
+            # empty cells instead made every filled-in template declare 5,000 rows, which a queued
+            # import showed as its total until the worker had read the file.
+            ws.column_dimensions[letter].number_format = "@"
+            example.number_format = "@"
             if example.value is not None:
                 example.value = str(example.value)
         options = column.choice_list()
