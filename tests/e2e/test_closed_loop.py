@@ -33,6 +33,8 @@ def tap_map_at(page, lat: float, lng: float) -> None:  # type: ignore[no-untyped
 
 
 def assert_libraries_loaded(page, *names: str) -> None:  # type: ignore[no-untyped-def]
+    # Deferred scripts run after the DOM is parsed: wait for the page's load event, then check.
+    page.wait_for_load_state("load")
     for name in names:
         assert page.evaluate(f"typeof window.{name}") == "object", f"{name} did not load on {page.url}"
 
@@ -136,6 +138,10 @@ def test_closed_loop_through_the_pages(site, cast, new_page, login, shot, jpeg_p
     assert timeline.locator("li.tl-item").count() >= 6
     result_img = resident.locator(".thumbs img").first
     expect(result_img).to_be_visible()
+    # The photo is served by the scoped view, allowed by this browser's tracking session; wait for it.
+    result_img.evaluate(
+        "img => img.complete ? null : new Promise(done => { img.onload = img.onerror = done; })"
+    )
     assert result_img.evaluate("img => img.complete && img.naturalWidth") > 0, "result photo did not load"
     shot(resident, "10-resident-track")
     resident.get_by_role("button", name="满意", exact=True).click()
