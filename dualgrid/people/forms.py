@@ -100,6 +100,8 @@ class AssignmentAddForm(PersonFields):
     note = forms.CharField(label="备注", required=False, widget=forms.TextInput(attrs={"maxlength": 200}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The grid staff page shows this form beside ReplaceForm: distinct ids keep each label on its field.
+        kwargs.setdefault("auto_id", "add_%s")
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = _roles()  # type: ignore[attr-defined]
         self.fields["post_name"].choices = _post_names()  # type: ignore[attr-defined]
@@ -122,6 +124,7 @@ class ReplaceForm(PersonFields):
     )
 
     def __init__(self, *args: Any, current: list[Any], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "replace_%s")
         super().__init__(*args, **kwargs)
         self.fields["staff"].label = "接任人员"
         self.fields["assignment"].choices = [  # type: ignore[attr-defined]
