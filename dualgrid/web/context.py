@@ -36,4 +36,5 @@ def site(request: HttpRequest) -> dict[str, object]:
     if user is not None and user.is_authenticated:
         context["NAV"] = NAV_BY_ROLE.get(effective_role(user), [CASES])
         context["ROLE_LABEL"] = Role(effective_role(user)).label
+        context["ROLE"] = effective_role(user)
     return context

@@ -214,3 +214,9 @@ def test_changing_the_town_drops_a_village_of_another_town(cast, login) -> None:
     url = f"/places/grids/?town={cast.town_b.pk}&village={cast.village_a.pk}"
     body = login(cast.dispatcher).get(url).content.decode()
     assert "白兔村第1网格" in body and "大佛社区第1网格" not in body
+
+
+def test_the_grid_page_links_its_staff_page_for_those_who_manage_staff(cast, login) -> None:  # type: ignore[no-untyped-def]
+    staff_url = f"/people/grids/{cast.grid_a.pk}/staff/"
+    assert staff_url in login(cast.dispatcher).get(f"/places/grids/{cast.grid_a.pk}/").content.decode()
+    assert staff_url not in login(cast.worker_a).get(f"/places/grids/{cast.grid_a.pk}/").content.decode()
