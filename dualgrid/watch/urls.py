@@ -1,12 +1,19 @@
 from django.urls import path
 
-from . import hooks, outbox_views
+from . import hooks, outbox_views, views
 
 app_name = "watch"
 
 urlpatterns = [
     path("hooks/<slug:slug>/messages", hooks.webhook, name="hook_webhook"),
     path("hooks/<slug:slug>/onebot", hooks.onebot, name="hook_onebot"),
+    # 巡群: the patrol feed, its actions, the supervisors' table and the urgent alerts (views).
+    path("", views.feed_page, name="feed"),
+    path("messages/<int:message_id>/context/", views.message_context, name="message_context"),
+    path("messages/<int:message_id>/case/", views.message_case, name="message_case"),
+    path("messages/<int:message_id>/dismiss/", views.message_dismiss, name="message_dismiss"),
+    path("patrol/", views.patrol, name="patrol"),
+    path("alerts/", views.alerts, name="alerts"),
     # Answering back, publicity and chat-history imports (outbox_views).
     path("outbox/", outbox_views.outbox_list, name="outbox"),
     path("outbox/<int:pk>/", outbox_views.outbox_detail, name="outbox_detail"),
