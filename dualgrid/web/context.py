@@ -2,6 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from dualgrid.accounts.models import Role
+from dualgrid.watch.feed import alert_count
 
 from .lookups import effective_role
 
@@ -17,13 +18,18 @@ COMPLIANCE = ("people:compliance", "走访统计")
 GRIDS = ("places:grid_list", "网格")
 COVERAGE = ("places:coverage", "一格一群")
 IMPORT = ("exchange:import", "数据导入")
+WATCH = ("watch:feed", "巡群")
+PATROL = ("watch:patrol", "巡群统计")
+# Urgent group messages nobody handled in time: a red count on 巡群 for the centre and grid workers.
+ALERTED_IN_NAV = {Role.DISPATCHER, Role.GRIDWORKER}
+CENTRE = [QUEUE, WATCH, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, REGISTER, COMPLIANCE, IMPORT]
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
-    Role.DISPATCHER: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, REGISTER, COMPLIANCE, IMPORT],
+    Role.DISPATCHER: CENTRE,
     Role.CALLTAKER: [NEW, CASES],
-    Role.GRIDWORKER: [TASKS, VISITS, CASES, ("web:case_new", "巡查上报"), GRIDS, REGISTER],
+    Role.GRIDWORKER: [TASKS, WATCH, VISITS, CASES, ("web:case_new", "巡查上报"), GRIDS, REGISTER],
     Role.HANDLER: [TASKS, CASES],
-    Role.LEADER: [CASES, GRIDS, COVERAGE, RESIDENTS, REGISTER, COMPLIANCE],
-    Role.ADMIN: [QUEUE, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, REGISTER, COMPLIANCE, IMPORT],
+    Role.LEADER: [CASES, GRIDS, COVERAGE, RESIDENTS, REGISTER, COMPLIANCE, PATROL],
+    Role.ADMIN: CENTRE,
 }
 
 
@@ -36,5 +42,7 @@ def site(request: HttpRequest) -> dict[str, object]:
     if user is not None and user.is_authenticated:
         context["NAV"] = NAV_BY_ROLE.get(effective_role(user), [CASES])
         context["ROLE_LABEL"] = Role(effective_role(user)).label
+        if effective_role(user) in ALERTED_IN_NAV:
+            context["WATCH_ALERTS"] = alert_count(user)
         context["ROLE"] = effective_role(user)
     return context
