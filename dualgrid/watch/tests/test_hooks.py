@@ -51,7 +51,7 @@ def groups(cast: Cast) -> tuple[ChatGroup, ChatGroup]:
     return wechat, qq
 
 
-def _msg(message_id: str, text: str = "今天天气不错，大家早上好", **kw: Any) -> dict[str, Any]:
+def _msg(message_id: Any, text: Any = "今天天气不错，大家早上好", **kw: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "message_id": message_id,
         "group_id": "g-1",
@@ -76,21 +76,21 @@ def post_webhook(
 ) -> Any:
     body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode()
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    headers = {}
+    headers: dict[str, str] = {}
     if signed:
         headers = {
-            "HTTP_X_DUALGRID_TIMESTAMP": stamp,
-            "HTTP_X_DUALGRID_SIGNATURE": webhook_signature(secret, stamp, body),
+            "X-Dualgrid-Timestamp": stamp,
+            "X-Dualgrid-Signature": webhook_signature(secret, stamp, body),
         }
     url = reverse("watch:hook_webhook", args=[slug])
-    return Client().post(url, body, content_type="application/json", **headers)
+    return Client().post(url, body, content_type="application/json", headers=headers)
 
 
 def post_onebot(payload: Any, *, secret: str = SECRET, raw: bytes | None = None, signed: bool = True) -> Any:
     body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode()
-    headers = {"HTTP_X_SIGNATURE": onebot_signature(secret, body)} if signed else {}
+    headers = {"X-Signature": onebot_signature(secret, body)} if signed else {}
     return Client().post(
-        reverse("watch:hook_onebot", args=["qq"]), body, content_type="application/json", **headers
+        reverse("watch:hook_onebot", args=["qq"]), body, content_type="application/json", headers=headers
     )
 
 
