@@ -11,6 +11,8 @@ from dualgrid.cases.models import Case, CaseEvent, RoutingRule, Status
 from dualgrid.cases.selectors import my_tasks
 from dualgrid.people.models import Assignment, Resident, Visit
 from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
+from dualgrid.watch import feed
+from dualgrid.watch.models import GroupMessage, MessageState, PatrolLog
 
 
 @pytest.mark.django_db
@@ -28,15 +30,19 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
         assert username in out.getvalue()
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     from_visits = Visit.objects.exclude(raised_case=None).count()
-    assert (
-        Case.objects.count() == 63 + from_visits
-    )  # 60 asked for, 3 for the printed logins, visits' findings
+    from_groups = GroupMessage.objects.filter(state=MessageState.CASE).count()
+    # 60 asked for, 3 for the printed logins, visits' findings, group messages made into cases
+    assert Case.objects.count() == 63 + from_visits + from_groups
     assert my_tasks(User.objects.get(username="gridworker")).count() >= 2
     assert my_tasks(User.objects.get(username="handler")).exists()
     assert Case.objects.filter(status=Status.CLOSED).exists()
     assert Case.objects.exclude(status__in=[Status.CLOSED, Status.VOID]).exists()
     assert CaseEvent.objects.filter(action="create").count() == Case.objects.count()
     assert Resident.objects.count() >= 400 and Assignment.objects.exists()
+    # 巡群: the printed grid worker's feed opens on flagged messages; patrol logs fill the supervisors' table.
+    assert 250 <= GroupMessage.objects.count() <= 320
+    assert feed.feed_list(User.objects.get(username="gridworker")).exists()
+    assert PatrolLog.objects.exists()
     # Every located case lies in the grid the locator found, and its ancestors agree.
     for case in Case.objects.exclude(grid=None).select_related("grid"):
         assert case.grid is not None
@@ -44,5 +50,5 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
 
     again = StringIO()
     call_command("demo", "--password", "other999", stdout=again)
-    assert "已存在" in again.getvalue() and Case.objects.count() == 63 + from_visits
+    assert "已存在" in again.getvalue() and Case.objects.count() == 63 + from_visits + from_groups
     assert authenticate(username="dispatcher", password="other999") is not None

@@ -23,7 +23,7 @@ from dualgrid.accounts.models import Role, User
 from dualgrid.cases import services
 from dualgrid.cases.models import Case, Category, HandlerKind, Rating, RoutingRule, Status
 from dualgrid.cases.workflow import Action
-from dualgrid.demo import geo, people, places_extra, texts
+from dualgrid.demo import geo, groupchat, people, places_extra, texts
 from dualgrid.lib.errors import DomainError
 from dualgrid.places.models import AdminUnit, Department, Grid, GridKind, UnitLevel
 from dualgrid.places.selectors import grid_locator
@@ -124,6 +124,7 @@ class Command(BaseCommand):
             User.objects.filter(username__in=[u for u, _ in self._logins()]).update(
                 password=self.password_hash
             )
+            groupchat.load(random.Random(f"watch-{opts['seed']}"), self.stdout)
         else:
             started = time.monotonic()
             with transaction.atomic():
@@ -138,6 +139,7 @@ class Command(BaseCommand):
             )
             self._cases(opts["cases"], opts["days"])
             people.load(self.rng, self.stdout, residents=opts["residents"])
+            groupchat.load(random.Random(f"watch-{opts['seed']}"), self.stdout)
             self.stdout.write(
                 f"已加载演示区县：{Grid.objects.count()} 个网格，{Case.objects.count()} 件事件，"
                 f"用时 {time.monotonic() - started:.0f} 秒。"
@@ -484,6 +486,7 @@ class Command(BaseCommand):
         from dualgrid.cases.models import CaseAttachment, CaseEvent
 
         with transaction.atomic():
+            groupchat.reset()  # group messages and patrol logs point at users, chat groups and cases
             people.reset()  # visits, assignments and residents point at cases, users and grids
             places_extra.reset()  # micro-grids protect their grids
             CaseAttachment.objects.all().delete()
