@@ -476,3 +476,21 @@ def test_cancel_a_pending_message(cast, qq, group_a, onebot, login) -> None:  # 
     row.refresh_from_db()
     assert row.status == OutboxStatus.CANCELLED
     assert outbox.process_due() == 0 and onebot.sent == []
+
+
+# --- the worker ---------------------------------------------------------------------------------------
+
+
+def test_one_worker_round_drafts_replies_and_sends_the_outbox(cast, qq, group_a, onebot) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    case = case_in_state(cast, Status.CLOSED)
+    _from_group(case, qq, group_a)
+    due = _row(qq, group_a, "到时的宣传", next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+    call_command("worker", "--once", stdout=StringIO())
+    due.refresh_from_db()
+    assert due.status == OutboxStatus.SENT
+    assert Outbox.objects.get(case=case).status == OutboxStatus.DRAFT
+    assert onebot.sent == [{"group_id": 123456, "message": "到时的宣传"}]

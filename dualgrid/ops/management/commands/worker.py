@@ -1,4 +1,5 @@
-"""``dualgrid worker``: background work — time-limit states and closing unrated cases.
+"""``dualgrid worker``: background work — time-limit states, closing unrated cases, Excel imports, and
+the watch's round (urgent alerts, group reply drafts, due notices, sending the outbox).
 
 Several workers may run at once (on one or many machines): every row is claimed with a
 compare-and-swap update, so no change is recorded twice.
@@ -16,6 +17,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from dualgrid.cases.services import deadline_sweep, rating_sweep
 from dualgrid.exchange.services import importjobs_process_next
 from dualgrid.people.services import assignments_sync
+from dualgrid.watch.tasks import run_round as watch_round
 
 log = logging.getLogger("dualgrid.worker")
 
@@ -55,6 +57,9 @@ class Command(BaseCommand):
                 # One queued Excel import per round, so a long import never holds up the time limits.
                 if not stopping:
                     importjobs_process_next()
+                # The watch (巡群): urgent alerts, reply drafts, due notices, the outbox, chatter retention.
+                if not stopping:
+                    watch_round()
             except DatabaseError:
                 # The database went away (restart, failover): keep going and retry next round.
                 log.exception("worker round failed; retrying in %ss", opts["interval"])
