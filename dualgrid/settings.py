@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dualgrid.cases",
     "dualgrid.people",
     "dualgrid.exchange",
+    "dualgrid.triage",
     "dualgrid.watch",
     "dualgrid.web",
     "dualgrid.ops",

@@ -77,13 +77,12 @@ class DismissForm(forms.Form):
     )
 
 
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class PatrolFilterForm(forms.Form):
-    date_from = forms.DateField(
-        label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label="开始日期", required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label="结束日期", required=False, widget=DATE_INPUT)
     town = forms.TypedChoiceField(label="镇街", required=False, coerce=int, empty_value=None)
     missed = forms.BooleanField(label="只看有漏巡的", required=False)
 
@@ -238,10 +237,12 @@ def patrol(request: HttpRequest) -> HttpResponse:
     """Per grid worker and day: the key windows patrolled, the flagged messages handled and how fast."""
     user = _user(request)
     towns = [(str(t.pk), t.name) for t in towns_in_scope(user)]
-    form = PatrolFilterForm(request.GET or None, towns=towns)
     today = feed.local_today()
     date_from: date = today - timedelta(days=6)
     date_to: date = today
+    form = PatrolFilterForm(
+        request.GET or None, towns=towns, initial={"date_from": date_from, "date_to": date_to}
+    )
     town_id: int | None = None
     only_missed = False
     if form.is_bound and form.is_valid():

@@ -1,0 +1,367 @@
+"""Training, saving and loading the statistical triage models.
+
+Two tasks share one pipeline:
+
+* ``category`` — which category a message belongs to, learnt from labelled history (the platform's
+  closed cases, or an imported file of past work orders: ``{"text"|"tokens", "label"}`` lines). A label
+  may be a category code (``1303``), a category name (``城乡建设``) or anything else (kept as it is,
+  with no category code). A chatter label (``闲聊``/``chatter``) makes the model an actionability
+  judge too.
+* ``actionable`` — actionable or chatter, learnt from the patrol feed's decisions (made into a case /
+  dismissed): ``train_actionable(rows)``.
+
+The pipeline: TF-IDF over jieba words + TF-IDF over character 1–3-grams within words (sublinear tf),
+a linear SVM, probabilities by sigmoid calibration (3-fold). A model directory holds ``model.joblib``
+and ``meta.json`` (version, task, labels, held-out metrics, created_at, training data SHA-256, the
+model file's SHA-256, library versions). Models are written under ``VAR_DIR/triage``, never into the
+repository; the product ships this machinery, never a trained model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from .features import record_doc, split_words, to_doc
+
+MODEL_FILE = "model.joblib"
+META_FILE = "meta.json"
+FORMAT = 1
+ACTIONABLE = "actionable"
+CHATTER = "chatter"
+# Labels that mean "nothing to do" when a category model is also used to judge actionability.
+CHATTER_LABELS = frozenset({"闲聊", "chatter", "无需处置", "无效", "none", "非事件"})
+TASK_PREFIX = {"category": "cat", "actionable": "act"}
+
+
+class TrainingError(ValueError):
+    """Training data that cannot make a model (bad line, one class only…). The message is for people."""
+
+
+@dataclass
+class Example:
+    doc: str  # token document (see features.py)
+    label: str
+
+
+@dataclass
+class LoadedModel:
+    pipeline: Any
+    meta: dict[str, Any]
+    path: Path
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", self.path.name))
+
+    @property
+    def task(self) -> str:
+        return str(self.meta.get("task", "category"))
+
+    def chatter_index(self) -> int | None:
+        """The column of the "no action" label: ``chatter`` for an actionability model, a chatter label else."""
+        for i, label in enumerate(self.labels):
+            if label == CHATTER or label in CHATTER_LABELS:
+                return i
+        return None
+
+    def predict_proba(self, docs: Sequence[str]) -> np.ndarray:
+        return probabilities(self.pipeline, docs)
+
+
+def models_root() -> Path:
+    return Path(settings.VAR_DIR) / "triage"
+
+
+# —— reading training data ——
+
+
+def read_jsonl(path: str | Path) -> tuple[list[Example], str]:
+    """Examples from a JSON-lines file and the file's SHA-256. A bad line is an error naming its number."""
+    raw = Path(path).read_bytes()
+    examples: list[Example] = []
+    for number, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TrainingError(f"line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(record, dict):
+            raise TrainingError(f"line {number}: expected an object")
+        label = record.get("label")
+        if label is None or str(label).strip() == "":
+            raise TrainingError(f"line {number}: no label")
+        if not (record.get("text") or record.get("tokens") or record.get("title")):
+            raise TrainingError(f"line {number}: no text or tokens")
+        examples.append(Example(record_doc(record), str(label).strip()))
+    return examples, hashlib.sha256(raw).hexdigest()
+
+
+# —— the pipeline ——
+
+
+def build_pipeline(*, n_docs: int, min_class: int, C: float = 1.0) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
+    min_df = 2 if n_docs >= 50 else 1
+    features = FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(analyzer=split_words, sublinear_tf=True, dtype=np.float32),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(1, 3),
+                    min_df=min_df,
+                    sublinear_tf=True,
+                    lowercase=False,
+                    dtype=np.float32,
+                ),
+            ),
+        ]
+    )
+    svm = LinearSVC(C=C)
+    folds = min(3, min_class)
+    classifier: Any = CalibratedClassifierCV(svm, cv=folds, method="sigmoid") if folds >= 2 else svm
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def probabilities(pipeline: Any, docs: Sequence[str]) -> np.ndarray:
+    """Class probabilities (columns in ``pipeline.classes_`` order), also for an uncalibrated SVM."""
+    docs = list(docs)
+    if hasattr(pipeline, "predict_proba"):
+        try:
+            return np.asarray(pipeline.predict_proba(docs))
+        except AttributeError:
+            pass
+    scores = np.asarray(pipeline.decision_function(docs), dtype=float)
+    if scores.ndim == 1:
+        p = 1.0 / (1.0 + np.exp(-scores))
+        return np.column_stack([1 - p, p])
+    scores -= scores.max(axis=1, keepdims=True)
+    e = np.exp(scores)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def evaluate(pipeline: Any, docs: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    predicted = pipeline.predict(list(docs))
+    names = sorted(set(labels) | set(predicted))
+    p, r, f, n = precision_recall_fscore_support(labels, predicted, labels=names, zero_division=0)
+    return {
+        "macro_f1": round(float(f1_score(labels, predicted, average="macro", zero_division=0)), 4),
+        "accuracy": round(float(accuracy_score(labels, predicted)), 4),
+        "per_label": {
+            name: {
+                "precision": round(float(pi), 4),
+                "recall": round(float(ri), 4),
+                "f1": round(float(fi), 4),
+                "n": int(ni),
+            }
+            for name, pi, ri, fi, ni in zip(names, p, r, f, n, strict=True)
+        },
+    }
+
+
+# —— training ——
+
+
+def _version(task: str, data_sha256: str, when: datetime) -> str:
+    return f"{TASK_PREFIX[task]}-{when:%Y%m%d%H%M%S}-{data_sha256[:6]}"
+
+
+def _check_out_dir(out: Path) -> Path:
+    out = out.resolve()
+    repo = Path(settings.BASE_DIR).resolve()
+    var = Path(settings.VAR_DIR).resolve()
+    if out.is_relative_to(repo) and not out.is_relative_to(var):
+        raise TrainingError(f"{out}: models are never written into the repository; use a folder under {var}")
+    if out.exists() and any(out.iterdir()):
+        raise TrainingError(f"{out}: the folder exists and is not empty")
+    return out
+
+
+def train(
+    examples: Sequence[Example],
+    out_dir: str | Path | None = None,
+    *,
+    task: str = "category",
+    test_split: float = 0.2,
+    seed: int = 0,
+    C: float = 1.0,
+    data_sha256: str | None = None,
+    note: str = "",
+) -> LoadedModel:
+    """Fit, measure on a stratified held-out split, refit on everything, save. Returns the saved model.
+
+    ``metrics`` in meta.json describe the held-out split (the saved model has seen those rows too).
+    """
+    import joblib
+    import sklearn
+
+    if task not in TASK_PREFIX:
+        raise TrainingError(f"unknown task {task!r}")
+    examples = [e for e in examples if e.doc]
+    if not examples:
+        raise TrainingError("no example with any words")
+    counts = Counter(e.label for e in examples)
+    if len(counts) < 2:
+        raise TrainingError(f"need at least two labels, got {sorted(counts)}")
+    docs = [e.doc for e in examples]
+    labels = [e.label for e in examples]
+    if data_sha256 is None:
+        h = hashlib.sha256()
+        for e in examples:
+            h.update(json.dumps([e.doc, e.label], ensure_ascii=False).encode())
+            h.update(b"\n")
+        data_sha256 = h.hexdigest()
+
+    metrics: dict[str, Any] = {"n_train": len(examples), "label_counts": dict(counts)}
+    n_test = int(round(len(examples) * test_split)) if test_split > 0 else 0
+    if (
+        n_test
+        and min(counts.values()) >= 2
+        and n_test >= len(counts)
+        and len(examples) - n_test >= len(counts)
+    ):
+        from sklearn.model_selection import train_test_split
+
+        d_tr, d_te, y_tr, y_te = train_test_split(
+            docs, labels, test_size=n_test, stratify=labels, random_state=seed
+        )
+        held = build_pipeline(n_docs=len(d_tr), min_class=min(Counter(y_tr).values()), C=C)
+        held.fit(d_tr, y_tr)
+        metrics.update(evaluate(held, d_te, y_te))
+        metrics.update({"n_test": len(d_te), "test_split": test_split, "seed": seed})
+    elif test_split > 0:
+        metrics["note"] = "too few examples per label to hold any out: no held-out metrics"
+
+    pipeline = build_pipeline(n_docs=len(docs), min_class=min(counts.values()), C=C)
+    pipeline.fit(docs, labels)
+
+    now = datetime.now(UTC)
+    version = base = _version(task, data_sha256, now)
+    if out_dir is None:
+        n = 1
+        while (models_root() / version).exists():
+            n += 1
+            version = f"{base}-{n}"
+    out = _check_out_dir(Path(out_dir) if out_dir else models_root() / version)
+    out.mkdir(parents=True, exist_ok=True)
+    joblib.dump(pipeline, out / MODEL_FILE, compress=3)
+    meta = {
+        "format": FORMAT,
+        "version": version,
+        "task": task,
+        "labels": [str(c) for c in pipeline.classes_],
+        "metrics": metrics,
+        "created_at": now.isoformat(),
+        "data_sha256": data_sha256,
+        "model_sha256": _sha256_file(out / MODEL_FILE),
+        "params": {
+            "C": C,
+            "features": "jieba words + char_wb 1-3, tf-idf sublinear",
+            "classifier": "LinearSVC+sigmoid",
+        },
+        "versions": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
+        "note": note,
+    }
+    (out / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return LoadedModel(pipeline, meta, out, [str(c) for c in pipeline.classes_])
+
+
+def train_file(path: str | Path, out_dir: str | Path | None = None, **kwargs: Any) -> LoadedModel:
+    examples, sha = read_jsonl(path)
+    return train(examples, out_dir, data_sha256=sha, **kwargs)
+
+
+def train_actionable(
+    rows: Iterable[tuple[str, bool]],
+    out_dir: str | Path | None = None,
+    *,
+    register: bool = True,
+    activate: bool = False,
+    note: str = "",
+    test_split: float = 0.2,
+    seed: int = 0,
+) -> Path:
+    """Learn actionability from labelled decisions: ``(text, True)`` = made into a case, ``False`` = dismissed.
+
+    Saves under VAR_DIR/triage/<version>/ (or ``out_dir``), registers the version (unless
+    ``register=False``) and activates it if asked; returns the model directory. Needs at least two
+    examples of each answer.
+    """
+    examples = [Example(to_doc(text), ACTIONABLE if flag else CHATTER) for text, flag in rows]
+    examples = [e for e in examples if e.doc]
+    counts = Counter(e.label for e in examples)
+    if counts[ACTIONABLE] < 2 or counts[CHATTER] < 2:
+        raise TrainingError(
+            f"need at least two examples of each answer (made into a case: {counts[ACTIONABLE]}, dismissed: {counts[CHATTER]})"
+        )
+    model = train(examples, out_dir, task="actionable", test_split=test_split, seed=seed, note=note)
+    if register:
+        from .services import register_model
+
+        registered = register_model(model.path, note=note, activate=activate)
+        return models_root_path(registered.path)
+    return model.path
+
+
+# —— loading ——
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    meta_path = Path(path) / META_FILE
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise TrainingError(f"{meta_path}: no meta.json — not a triage model folder") from exc
+    if not isinstance(meta, dict) or "version" not in meta:
+        raise TrainingError(f"{meta_path}: not a triage model description")
+    return meta
+
+
+def models_root_path(stored: str) -> Path:
+    """A registered model's folder: stored relative to VAR_DIR/triage when it lies there."""
+    p = Path(stored)
+    return p if p.is_absolute() else models_root() / p
+
+
+def load(path: str | Path) -> LoadedModel:
+    """Load a saved model, checking the model file against the SHA-256 in its meta.json."""
+    import joblib
+
+    folder = Path(path)
+    meta = read_meta(folder)
+    model_file = folder / MODEL_FILE
+    expected = meta.get("model_sha256")
+    if expected and _sha256_file(model_file) != expected:
+        raise TrainingError(f"{model_file}: the file does not match its meta.json (changed or damaged)")
+    pipeline = joblib.load(model_file)
+    return LoadedModel(pipeline, meta, folder, [str(c) for c in pipeline.classes_])

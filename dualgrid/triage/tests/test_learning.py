@@ -1,0 +1,216 @@
+"""Training, the CLI round-trip, registering, and switching the live model without a restart."""
+
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from dualgrid.triage import engine, learn, services
+from dualgrid.triage.engine import triage, triage_many
+from dualgrid.triage.models import TriageModel
+
+pytestmark = pytest.mark.django_db
+
+# A tiny synthetic district: three kinds of matters and chatter, written here (not third-party data).
+TOPICS = {
+    "1301": ["停水", "自来水发黄", "水压太低", "水管爆了", "没有水用"],
+    "1303": ["下水道堵了", "化粪池满了", "污水冒出来", "排水沟不通", "雨水排不出去"],
+    "0201": ["噪音太大", "广场舞太吵", "半夜装修", "喇叭声音大", "狗叫声吵"],
+}
+PLACES = ["3栋", "幸福小区", "村口", "二组", "老街", "5单元", "菜市场旁"]
+ENDINGS = ["好几天了", "没人管", "请尽快处理", "谁来管管", "已经一个星期"]
+CHATTER = ["早上好", "今天天气真好", "晚饭吃什么", "哈哈太好笑了", "周末去钓鱼", "孩子考得不错", "收到谢谢"]
+
+
+def synthetic(n: int, seed: int = 0) -> list[dict[str, str]]:
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = list(TOPICS)[i % 3]
+        rows.append(
+            {
+                "text": f"{rnd.choice(PLACES)}{rnd.choice(TOPICS[label])}，{rnd.choice(ENDINGS)}",
+                "label": label,
+            }
+        )
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def var(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    settings.VAR_DIR = tmp_path / "var"
+    settings.DUALGRID = {**settings.DUALGRID, "TRIAGE_CACHE_SECONDS": 0}
+    return settings.VAR_DIR
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("triage", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_train_and_predict_round_trip(var: Path, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "train.jsonl", synthetic(90))
+    out_dir = var / "triage" / "m1"
+    printed = run("train", "--data", str(data), "--out", str(out_dir), "--test-split", "0.2", "--seed", "0")
+    assert "macro-F1" in printed
+    meta = json.loads((out_dir / "meta.json").read_text())
+    assert meta["labels"] == ["0201", "1301", "1303"]
+    assert meta["task"] == "category" and meta["version"].startswith("cat-")
+    assert meta["metrics"]["n_test"] == 18 and meta["metrics"]["macro_f1"] > 0.9
+    assert len(meta["data_sha256"]) == 64 and meta["created_at"]
+
+    queries = [
+        {"id": 1, "text": "幸福小区又停水了，没人管"},
+        {"id": "b", "title": "下水道", "text": "3栋下水道堵了污水冒出来"},
+        {"id": 3, "text": "半夜装修噪音太大"},
+        {"id": 4, "text": "家里老人走失了"},
+        {"id": 5, "text": "早上好"},
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", queries)  # type: ignore[arg-type]
+    lines = [
+        json.loads(x) for x in run("predict", "--model", str(out_dir), "--input", str(source)).splitlines()
+    ]
+    assert [x["id"] for x in lines] == [1, "b", 3, 4, 5]
+    assert all(set(x) == {"id", "label", "confidence", "actionable", "urgency"} for x in lines)
+    assert [x["label"] for x in lines[:3]] == ["1301", "1303", "0201"]
+    assert all(0 <= x["confidence"] <= 1 for x in lines)
+    assert lines[3]["actionable"] is True and lines[3]["urgency"] == "urgent"
+    assert lines[4]["actionable"] is False
+
+
+def test_train_accepts_tokens(var: Path, tmp_path: Path) -> None:
+    rows = [{"tokens": " ".join(r["text"]), "label": r["label"]} for r in synthetic(60, seed=1)]
+    model = learn.train_file(write_jsonl(tmp_path / "tok.jsonl", rows), test_split=0.2)
+    assert model.path.parent == var / "triage"
+    assert set(model.labels) == {"0201", "1301", "1303"}
+
+
+def test_bad_training_data_is_refused(var: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "停水了", "label": "1301"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(CommandError, match="line 2"):
+        run("train", "--data", str(bad))
+    one = write_jsonl(tmp_path / "one.jsonl", [{"text": "停水", "label": "1301"}] * 5)
+    with pytest.raises(CommandError, match="two labels"):
+        run("train", "--data", str(one))
+    with pytest.raises(CommandError, match="repository"):
+        run(
+            "train",
+            "--data",
+            str(write_jsonl(tmp_path / "ok.jsonl", synthetic(30))),
+            "--out",
+            "dualgrid/triage/model",
+        )
+
+
+def test_model_file_tampering_is_detected(var: Path, tmp_path: Path) -> None:
+    model = learn.train_file(write_jsonl(tmp_path / "t.jsonl", synthetic(30)), test_split=0)
+    with (model.path / learn.MODEL_FILE).open("ab") as f:
+        f.write(b"x")
+    with pytest.raises(learn.TrainingError, match="does not match"):
+        learn.load(model.path)
+
+
+def test_activation_and_rollback_switch_the_live_model_without_restart(var: Path, tmp_path: Path) -> None:
+    a = learn.train_file(write_jsonl(tmp_path / "a.jsonl", synthetic(60, seed=2)), test_split=0)
+    rows_b = [
+        {"text": r["text"], "label": {"1301": "城乡建设", "1303": "城乡建设", "0201": "环境保护"}[r["label"]]}
+        for r in synthetic(60, seed=3)
+    ]
+    b = learn.train_file(write_jsonl(tmp_path / "b.jsonl", rows_b), test_split=0)
+    msg = "老街停水，没人管"
+
+    assert triage(msg).model_version is None  # rules alone
+    ma = services.register_model(a.path, activate=True)
+    first = triage(msg)
+    assert first.model_version == ma.version
+    assert any(r.startswith("模型：1301 ") for r in first.reasons)
+    assert first.category_code == "1301"  # from the rule (停水) and the model alike
+
+    mb = services.register_model(b.path, activate=True)
+    second = triage("老街半夜装修噪音太大，谁来管管")
+    assert second.model_version == mb.version
+    assert any(r.startswith("模型：环境保护 ") for r in second.reasons)
+
+    # Rules first: a rule's category wins; the model fills in where no rule names one.
+    assert triage("二组水压太低，没人管").category_code == "1301"
+
+    back = services.rollback("category")
+    assert back is not None and back.version == ma.version
+    assert triage(msg).model_version == ma.version
+    assert services.rollback("category") is None  # before A there was none: rules alone
+    assert triage(msg).model_version is None
+    assert not TriageModel.objects.filter(active=True).exists()
+
+
+def test_another_process_sees_an_activation_within_the_ttl(  # type: ignore[no-untyped-def]
+    var: Path, tmp_path: Path, settings, monkeypatch
+) -> None:
+    settings.DUALGRID = {**settings.DUALGRID, "TRIAGE_CACHE_SECONDS": 5}
+    a = learn.train_file(write_jsonl(tmp_path / "a.jsonl", synthetic(45, seed=4)), test_split=0)
+    model = services.register_model(a.path)
+    clock = [1000.0]
+    monkeypatch.setattr(engine.time, "monotonic", lambda: clock[0])
+    assert triage("村口停水没人管").model_version is None
+    # Another process's admin activates it: only the database changes, nobody calls invalidate() here.
+    TriageModel.objects.filter(pk=model.pk).update(active=True)
+    clock[0] += 1
+    assert triage("村口停水没人管").model_version is None  # still the snapshot
+    clock[0] += 5
+    assert triage("村口停水没人管").model_version == model.version
+
+
+def test_actionable_model_from_decisions(var: Path) -> None:
+    rnd = random.Random(5)
+    rows = [(f"{rnd.choice(PLACES)}{rnd.choice(TOPICS[k])}", True) for k in TOPICS for _ in range(15)]
+    rows += [(f"{rnd.choice(CHATTER)}{rnd.choice(['', '！', '呀', '~'])}", False) for _ in range(45)]
+    folder = learn.train_actionable(rows, note="from the patrol feed")
+    registered = TriageModel.objects.get()
+    assert registered.task == "actionable" and not registered.active
+    assert learn.models_root_path(registered.path) == folder
+    assert triage("菜市场旁水压太低").model_version is None  # not active yet
+
+    services.activate_model(registered)
+    r = triage("菜市场旁水压太低")  # no rule says actionable; the model does
+    assert r.actionable and r.model_version == registered.version
+    assert any(x.startswith("模型：需处置") for x in r.reasons)
+    assert not triage("今天天气真好呀").actionable
+    # An urgent rule still wins over a doubtful model.
+    assert triage("今天天气真好，老人走失了").urgency == "urgent"
+
+
+def test_train_actionable_needs_both_answers(var: Path) -> None:
+    with pytest.raises(learn.TrainingError):
+        learn.train_actionable([("停水了", True)] * 10)
+
+
+def test_triage_many_with_models_matches_single(var: Path, tmp_path: Path) -> None:
+    a = learn.train_file(write_jsonl(tmp_path / "a.jsonl", synthetic(45, seed=6)), test_split=0)
+    services.register_model(a.path, activate=True)
+    texts = ["老街停水没人管", "早上好", "", "😀", "3栋下水道堵了，请尽快处理"]
+    assert triage_many(texts) == [triage(t) for t in texts]
+
+
+def test_cli_register_activate_rollback_list(var: Path, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", synthetic(45, seed=7))
+    elsewhere = tmp_path / "elsewhere"
+    run("train", "--data", str(data), "--out", str(elsewhere), "--test-split", "0")
+    printed = run("register", str(elsewhere), "--note", "试用")
+    version = printed.split()[1]
+    model = TriageModel.objects.get(version=version)
+    assert learn.models_root_path(model.path).is_relative_to(var / "triage")  # copied under VAR_DIR
+    assert "active" in run("activate", version)
+    assert version in run("list")
+    assert "rules alone" in run("rollback", "--task", "category")
+    out = run("check", "家里老人走失了")
+    assert json.loads(out)["urgency"] == "urgent"

@@ -1,0 +1,151 @@
+"""The day-one rules: what they flag, how urgent, which category, and what they leave alone."""
+
+import pytest
+
+from dualgrid.triage.engine import TriageResult, triage, triage_many
+from dualgrid.triage.rules import DEFAULT_RULES, RuleSet, RuleSpec, split_keywords
+
+pytestmark = pytest.mark.django_db
+
+
+def test_fight_over_the_pond_is_an_urgent_dispute() -> None:
+    r = triage("9社龚氏兄弟因堰塘使用又打起来了")
+    assert r.actionable and r.kind == "dispute" and r.kind_label == "纠纷"
+    assert r.category_code is not None and r.category_code.startswith("10")
+    assert r.urgency == "urgent"
+    assert "关键词“打起来”→紧急" in r.reasons
+    assert "规则：纠纷（打起来）" in r.reasons
+    assert r.model_version is None
+
+
+def test_a_quarrel_without_blows_is_a_normal_dispute() -> None:
+    r = triage("两家邻居为了宅基地的地界吵起来了")
+    assert r.actionable and r.kind == "dispute" and r.urgency == "normal"
+    assert r.category_code == "1003"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("家里老人走失了", "1504"),
+        ("3组有户人家着火了，浓烟很大", "1501"),
+        ("有个小孩掉河里了快来人", "1105"),
+        ("村口山体滑坡把路堵了", "1103"),
+        ("楼道里一股煤气味，好像燃气泄漏", "1102"),
+        ("有人触电了", "1302"),
+        ("菜市场门口一个老人晕倒了", "15"),
+        ("有人持刀在小区门口闹事", "1001"),
+        ("我妈被骗了两万块，说是公安局的", "0902"),
+    ],
+)
+def test_urgency_lexicon(text: str, code: str) -> None:
+    r = triage(text)
+    assert r.actionable, r
+    assert r.urgency == "urgent", r
+    assert r.category_code == code, r
+    assert r.confidence >= 0.95
+    assert any(reason.endswith("→紧急") for reason in r.reasons)
+
+
+def test_fraud_message_is_an_actionable_warning() -> None:
+    r = triage("房东换卡了，这个月房租打到这个卡上：6222 xxxx xxxx，户名张三")
+    assert r.actionable and r.kind == "hazard" and r.category_code == "0902"
+    assert r.kind_label == "安全隐患"
+
+
+@pytest.mark.parametrize(
+    "text", ["早上好", "哈哈哈", "哈哈哈哈哈哈哈", "晚安，大家", "收到，谢谢", "生日快乐🎂", "好的"]
+)
+def test_chatter_is_not_flagged(text: str) -> None:
+    r = triage(text)
+    assert not r.actionable and r.kind == "" and r.kind_label == "闲聊"
+    assert r.category_code is None and r.urgency == "normal"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "低息无抵押贷款，当天放款，详询138xxxx",
+        "温馨提示：暑假到了，预防溺水，家长看好孩子",
+        "谨防电信诈骗，不要给陌生人转账",
+        "今天没有发生火灾，大家放心",
+    ],
+)
+def test_ads_notices_and_negations_are_not_flagged(text: str) -> None:
+    r = triage(text)
+    assert not r.actionable, r
+
+
+def test_negation_is_shown_in_the_reasons() -> None:
+    r = triage("谨防电信诈骗")
+    assert any(reason.startswith("否定：") for reason in r.reasons)
+
+
+def test_complaints_and_pleas_get_a_category() -> None:
+    water = triage("我们小区停水三天了，没人管")
+    assert water.actionable and water.category_code == "1301" and water.urgency == "normal"
+    sewer = triage("楼下下水道堵了，污水冒出来了")
+    assert sewer.actionable and sewer.category_code == "1303"
+    noise = triage("隔壁工地半夜施工太吵了，投诉多次没用")
+    assert noise.actionable and noise.kind in {"complaint", "help"}
+
+
+def test_result_shape() -> None:
+    r = triage("家里老人走失了")
+    assert isinstance(r, TriageResult)
+    assert r.kind in {"help", "complaint", "dispute", "hazard", "emergency", "opinion"}
+    assert 0.0 <= r.confidence <= 1.0
+    assert all(isinstance(x, str) for x in r.reasons)
+
+
+def test_many_equals_one_by_one() -> None:
+    texts = ["家里老人走失了", "早上好", "小区停水了没人管", "", "哈哈"]
+    assert triage_many(texts) == [triage(t) for t in texts]
+    assert triage_many([]) == []
+
+
+def test_rules_are_data() -> None:
+    rules = RuleSet.from_specs(
+        [
+            RuleSpec("井", "hazard", ("窨井+没盖",), "1304", "urgent"),
+            RuleSpec("寒暄", "chatter", ("你好",), weight=0.3),
+        ]
+    )
+    match = rules.match("路口窨井盖好了")
+    assert not match.hits
+    match = rules.match("路口那个窨井没盖")
+    assert [h.keyword for h in match.hits] == ["窨井+没盖"]
+    assert split_keywords("走失、走丢, 失踪\n寻人 房租+卡号") == ["走失", "走丢", "失踪", "寻人", "房租+卡号"]
+
+
+def test_overlapping_keywords_all_fire() -> None:
+    rules = RuleSet.from_specs(
+        [RuleSpec("a", "hazard", ("燃气",)), RuleSpec("b", "hazard", ("燃气泄漏",), urgency="urgent")]
+    )
+    assert {h.rule.name for h in rules.match("燃气泄漏了").hits} == {"a", "b"}
+
+
+def test_shipped_rules_are_well_formed() -> None:
+    kinds = {"help", "complaint", "dispute", "hazard", "emergency", "opinion", "chatter", "ad", "notice"}
+    from dualgrid.cases.defaults import CATEGORY_TREE
+
+    codes = {code for code, *_ in CATEGORY_TREE}
+    for spec in DEFAULT_RULES:
+        assert spec.kind in kinds, spec.name
+        assert not spec.category_code or spec.category_code in codes, spec.name
+        assert spec.urgency in {"urgent", "normal"}
+        assert spec.keywords, spec.name
+
+
+def test_admin_edit_of_a_rule_reaches_triage(settings) -> None:  # type: ignore[no-untyped-def]
+    from dualgrid.triage import engine
+    from dualgrid.triage.models import TriageRule
+
+    assert not triage("牛跑到别人家菜地里了").actionable
+    TriageRule.objects.create(name="牲畜", kind="dispute", category_code="1001", keywords="牛跑、猪跑")
+    engine.invalidate()
+    r = triage("牛跑到别人家菜地里了")
+    assert r.actionable and r.category_code == "1001"
+    TriageRule.objects.filter(name="人员走失").update(active=False)
+    engine.invalidate()
+    assert triage("家里老人走失了").urgency == "normal"
