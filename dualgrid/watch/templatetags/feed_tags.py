@@ -7,26 +7,16 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from dualgrid.triage.rules import KIND_LABELS
 from dualgrid.watch import feed
 from dualgrid.watch.models import GroupMessage
 
 register = template.Library()
 
-# The triage's kinds (issue #4: 求助 / 投诉 / 纠纷 / 安全隐患 / 突发事件 / 舆情苗头, or chatter); a kind the
-# table does not know is shown as the triage wrote it.
-KIND_LABELS = {
-    "help": "求助",
-    "complaint": "投诉",
-    "dispute": "纠纷",
-    "hazard": "安全隐患",
-    "emergency": "突发事件",
-    "opinion": "舆情苗头",
-    "chatter": "闲聊",
-}
-
 
 @register.filter
 def kind_label(value: str) -> str:
+    """The triage's kind in Chinese (求助 / 投诉 / 纠纷 / 安全隐患 / 突发事件 / 舆情苗头); unknown ones as written."""
     return KIND_LABELS.get(value, value)
 
 
