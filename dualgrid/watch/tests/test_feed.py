@@ -442,3 +442,26 @@ def test_handled_alert_leaves_the_list(cast, connector, group_a) -> None:
         draft=feed.CaseDraft(title="老人走失", description="老人走失了", urgency=Urgency.URGENT),
     )
     assert feed.alert_count(cast.dispatcher) == 0
+
+
+def test_a_message_arriving_through_ingest_reaches_its_grids_feed(cast, connector, group_a) -> None:
+    from dualgrid.watch.inbound import Inbound, ingest
+
+    result = ingest(
+        connector,
+        [
+            Inbound(external_id="x1", group_id=group_a.external_id, text="早上好", sender_name="张三"),
+            Inbound(
+                external_id="x2",
+                group_id=group_a.external_id,
+                text="9社龚氏兄弟因堰塘使用又打起来了，网格员快来看看",
+                sender_name="龚大姐",
+            ),
+        ],
+    )
+    assert result.stored == 2
+    flagged = list(feed.feed_list(cast.worker_a))
+    assert [m.external_id for m in flagged] == ["x2"]
+    assert flagged[0].urgency == Urgency.URGENT and flagged[0].reasons
+    assert list(feed.feed_list(cast.worker_b)) == []
+    assert {m.external_id for m in feed.feed_list(cast.worker_a, "all")} == {"x1", "x2"}
