@@ -108,6 +108,13 @@ def feed_list(user: User, tab: str = "pending") -> QuerySet[GroupMessage]:
     raise NotFound("没有这个栏目", field="tab", code="not_found")
 
 
+def spans_grids(user: User) -> bool:
+    """Whether the user reads more than one grid's messages (cards then name the grid)."""
+    if role_of(user) != Role.GRIDWORKER:
+        return True
+    return user.grids.count() > 1
+
+
 def pending_count(user: User) -> int:
     return messages_for_user(user).filter(state=MessageState.FLAGGED).count()
 

@@ -107,6 +107,7 @@ def _card(
     context = {
         "m": message,
         "can_act": feed.role_of(_user(request)) in feed.ACTORS,
+        "show_grid": feed.spans_grids(_user(request)),
         "panel": panel,
         "form": form,
         "error": error,
@@ -131,6 +132,7 @@ def feed_page(request: HttpRequest) -> HttpResponse:
         "page": page,
         "base_query": f"tab={tab}",
         "can_act": feed.role_of(user) in feed.ACTORS,
+        "show_grid": feed.spans_grids(user),
     }
     if is_htmx(request):
         return render(request, "watch/feed_panel.html", context)
@@ -172,7 +174,7 @@ def _form_page(
             template = "watch/feed_case_form.html" if panel == "case" else "watch/feed_dismiss_form.html"
             return render(request, template, {"m": message, "form": form})
         return _card(request, message, panel=panel, form=form, error=error, status=status)
-    context = {"m": message, "panel": panel, "form": form, "error": error, "can_act": True}
+    context = {"m": message, "panel": panel, "form": form, "error": error, "can_act": True, "show_grid": True}
     return render(request, "watch/feed_action.html", context, status=status)
 
 
@@ -278,6 +280,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
         "page": page,
         "base_query": "",
         "can_act": feed.role_of(user) in feed.ACTORS,
+        "show_grid": feed.spans_grids(user),
         "alert_minutes": feed.alert_minutes(),
     }
     return render(request, "watch/alerts.html", context)
