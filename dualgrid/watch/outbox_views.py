@@ -162,7 +162,10 @@ class NoticeForm(forms.Form):
         label="发送时间",
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "style": "padding: 8px 10px; font-size: 15px"},
+            format="%Y-%m-%dT%H:%M",
+        ),
         help_text="留空则立即发送",
     )
 
