@@ -494,3 +494,31 @@ def test_one_worker_round_drafts_replies_and_sends_the_outbox(cast, qq, group_a,
     assert due.status == OutboxStatus.SENT
     assert Outbox.objects.get(case=case).status == OutboxStatus.DRAFT
     assert onebot.sent == [{"group_id": 123456, "message": "到时的宣传"}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_send_each_message_exactly_once(qq, group_a, onebot) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from django.db import connection
+
+    for i in range(30):
+        _row(qq, group_a, f"消息{i}", next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+    totals: list[int] = []
+
+    def worker() -> None:
+        try:
+            totals.append(outbox.process_due(limit=30))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    messages = [m["message"] for m in onebot.sent]
+    assert sorted(messages) == sorted(f"消息{i}" for i in range(30))  # each once, none lost
+    assert sum(totals) == 30
+    assert Outbox.objects.filter(status=OutboxStatus.SENT, attempts=1).count() == 30
+    assert DeliveryAttempt.objects.count() == 30
