@@ -18,6 +18,7 @@ from .models import Connector, GroupMessage, MessageKind, MessageState, Quaranti
 
 # Cases a message may repeat: still open, in the same grid, created within this window.
 DUPLICATE_WINDOW = timedelta(days=7)
+DUPLICATE_CANDIDATES = 200
 OPEN_STATES = [
     Status.NEW,
     Status.PENDING_DISPATCH,
@@ -108,11 +109,19 @@ def link_duplicates(messages: list[GroupMessage], now: datetime) -> None:
         return
     grid_ids = {m.grid_id for m in wanted}
     candidates: dict[int, list[tuple[int, str]]] = {}
-    rows = Case.objects.filter(
-        grid_id__in=grid_ids, status__in=OPEN_STATES, created_at__gte=now - DUPLICATE_WINDOW
-    ).values_list("grid_id", "id", "title", "description")
+    # The newest open cases of those grids; a grid with a flood of open cases is compared with its
+    # latest DUPLICATE_CANDIDATES only, so one batch never costs more than that per grid.
+    rows = (
+        Case.objects.filter(
+            grid_id__in=grid_ids, status__in=OPEN_STATES, created_at__gte=now - DUPLICATE_WINDOW
+        )
+        .order_by("-created_at")
+        .values_list("grid_id", "id", "title", "description")[: DUPLICATE_CANDIDATES * len(grid_ids)]
+    )
     for grid_id, case_id, title, description in rows:
-        candidates.setdefault(grid_id, []).append((case_id, f"{title} {description}"))
+        pool = candidates.setdefault(grid_id, [])
+        if len(pool) < DUPLICATE_CANDIDATES:
+            pool.append((case_id, f"{title} {description}"))
     for message in wanted:
         pool = candidates.get(message.grid_id or 0)
         if not pool:

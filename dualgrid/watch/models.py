@@ -83,8 +83,10 @@ class MessageState(models.TextChoices):
 class GroupMessage(models.Model):
     """One message of one chat group, stored once however often it is delivered."""
 
+    # Indexes suit a table that grows by millions of rows a month: the unique key leads with the
+    # connector, so that FK needs no index of its own; each other index serves one page or task.
     connector = models.ForeignKey(
-        Connector, verbose_name="接入", on_delete=models.PROTECT, related_name="messages"
+        Connector, verbose_name="接入", on_delete=models.PROTECT, related_name="messages", db_index=False
     )
     external_id = models.CharField("消息ID", max_length=128)
     external_group_id = models.CharField("群ID", max_length=128)
@@ -95,6 +97,7 @@ class GroupMessage(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="messages",
+        db_index=False,
     )
     grid = models.ForeignKey(
         Grid,
@@ -103,6 +106,7 @@ class GroupMessage(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="group_messages",
+        db_index=False,
     )
     sender_id = models.CharField("发送人ID", max_length=128, blank=True)
     sender_name = models.CharField("发送人", max_length=64, blank=True)
@@ -111,7 +115,7 @@ class GroupMessage(models.Model):
     text = models.TextField("内容", blank=True)
     truncated = models.BooleanField("内容过长已截断", default=False)
     attachment = models.JSONField("附件信息", default=dict, blank=True)
-    sent_at = models.DateTimeField("发送时间", db_index=True)
+    sent_at = models.DateTimeField("发送时间")
     received_at = models.DateTimeField("接收时间")
     clock_skew = models.BooleanField("发送时间异常", default=False)
     # Triage, at arrival.
@@ -123,7 +127,13 @@ class GroupMessage(models.Model):
     reasons = models.JSONField("研判依据", default=list, blank=True)
     model_version = models.CharField("模型版本", max_length=64, blank=True)
     duplicate_of = models.ForeignKey(
-        Case, verbose_name="疑似重复事件", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Case,
+        verbose_name="疑似重复事件",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # What people did with it.
     state = models.CharField(
@@ -136,6 +146,7 @@ class GroupMessage(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="group_messages",
+        db_index=False,
     )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -144,6 +155,7 @@ class GroupMessage(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     handled_at = models.DateTimeField("处置时间", null=True, blank=True)
     dismiss_reason = models.CharField("忽略原因", max_length=200, blank=True)
@@ -158,6 +170,10 @@ class GroupMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=["chat_group", "sent_at"], name="watch_msg_group_time"),
+            models.Index(fields=["grid", "sent_at"], name="watch_msg_grid_time"),
+            models.Index(fields=["case"], name="watch_msg_case", condition=Q(case__isnull=False)),
+            # Retention deletes old chatter only.
+            models.Index(fields=["sent_at"], name="watch_msg_chatter_time", condition=Q(state="chatter")),
             # The patrol feed: flagged messages per grid, urgent and newest first.
             models.Index(
                 fields=["grid", "urgency", "-sent_at"],
