@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "dualgrid.exchange",
     "dualgrid.triage",
     "dualgrid.watch",
+    "dualgrid.cockpit",
     "dualgrid.web",
     "dualgrid.ops",
     "dualgrid.demo",
@@ -186,6 +187,17 @@ DUALGRID: dict[str, Any] = {
     "OUTBOX_FIRST_DELAY_SECONDS": envint("DUALGRID_OUTBOX_FIRST_DELAY_SECONDS", 30),
     # Chatter older than this many days is deleted by the worker (flagged messages and cases' are kept).
     "CHATTER_RETENTION_DAYS": envint("DUALGRID_CHATTER_RETENTION_DAYS", 180),
+    # The cockpit counts an event once it is this many seconds old: any transaction that took a lower
+    # event id has committed by then, so the rollup's watermark never passes an event still in flight.
+    "COCKPIT_SETTLE_SECONDS": envint("DUALGRID_COCKPIT_SETTLE_SECONDS", 30),
+    # Grid warning colours on the cockpit map: open cases, and overdue cases, at which a grid turns
+    # yellow, orange, red (the higher of the two levels wins).
+    "COCKPIT_OPEN_THRESHOLDS": tuple(
+        int(n) for n in os.environ.get("DUALGRID_COCKPIT_OPEN_THRESHOLDS", "5,10,20").split(",")
+    ),
+    "COCKPIT_OVERDUE_THRESHOLDS": tuple(
+        int(n) for n in os.environ.get("DUALGRID_COCKPIT_OVERDUE_THRESHOLDS", "1,3,5").split(",")
+    ),
 }
 
 LOGGING = {

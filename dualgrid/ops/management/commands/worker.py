@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connection
 
 from dualgrid.cases.services import deadline_sweep, rating_sweep
+from dualgrid.cockpit.rollup import rollup_pending
 from dualgrid.exchange.services import importjobs_process_next
 from dualgrid.people.services import assignments_sync
 from dualgrid.watch.tasks import run_round as watch_round
@@ -60,6 +61,7 @@ class Command(BaseCommand):
                 # The watch (巡群): urgent alerts, reply drafts, due notices, the outbox, chatter retention.
                 if not stopping:
                     watch_round()
+                rollup_pending()  # the cockpit's daily figures: settled timeline events since the watermark
             except DatabaseError:
                 # The database went away (restart, failover): keep going and retry next round.
                 log.exception("worker round failed; retrying in %ss", opts["interval"])

@@ -1,0 +1,361 @@
+"""Daily figures rolled up from the case timeline (``CaseEvent``), incrementally.
+
+The worker calls ``rollup_pending()`` every round: it reads the events above a stored watermark in
+batches and adds their counters to ``DailyFigure`` rows with one upsert per row. The watermark and the
+upserts are written in one transaction, with the watermark row locked, so a crash loses nothing and
+two workers never count an event twice. ``rebuild`` recomputes whole days from the events (history,
+a changed definition, a repaired event); ``dualgrid cockpit_rebuild`` runs it from the command line.
+
+An event adds to the row of the local day (Asia/Shanghai) on which it happened, in every slice its
+case belongs to (the case's county, town, village and grid; its channel, top-level and leaf category,
+as they are when the event is rolled up; ``rebuild`` takes them as they are then). What each counter
+counts is written in ``COUNTERS`` below; the cockpit prints the same texts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import (
+    Count,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from dualgrid.cases.models import CaseEvent, Rating, Status
+from dualgrid.cases.workflow import Action
+
+from .models import COUNTER_FIELDS, DailyFigure, Dim, Level, RollupMark
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+MARK = "case_events"
+
+DISPATCH_ACTIONS = [Action.DISPATCH, "auto_dispatch"]
+# The clock of 处置 (re)starts at a dispatch, at 核查不通过 and at a 不满意 rating.
+REWORK = Q(action=Action.SEND_BACK) | Q(action=Action.RATE, to_status=Status.IN_PROGRESS)
+RESOLVE_CLOCK_START = Q(action__in=DISPATCH_ACTIONS) | REWORK
+
+
+class EpochSeconds(Func):
+    """Seconds since 1970 of a timestamp, on PostgreSQL and SQLite alike."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra
+        )
+
+
+def _seconds_since_last(start: Q) -> Expression:
+    """Seconds from the case's latest earlier event matching ``start`` to this event."""
+    previous = (
+        CaseEvent.objects.filter(start, case_id=OuterRef("case_id"), id__lt=OuterRef("id"))
+        .order_by("-id")
+        .values("created_at")[:1]
+    )
+    return EpochSeconds(F("created_at")) - EpochSeconds(Subquery(previous))
+
+
+@dataclass(frozen=True)
+class Counter:
+    definition: str
+    aggregate: Any
+
+
+def _count(condition: Q) -> Count:
+    return Count("id", filter=condition)
+
+
+COUNTERS: dict[str, Counter] = {
+    "received": Counter("受理登记数：登记事件（create）的条数，记在登记当天。", _count(Q(action="create"))),
+    "rejected": Counter("不予受理数：不予受理（reject）的条数。", _count(Q(action=Action.REJECT))),
+    "dispatched": Counter(
+        "派遣数：派单（dispatch）与平台派单（auto_dispatch）的次数；退回或撤回后再派计为又一次派遣。",
+        _count(Q(action__in=DISPATCH_ACTIONS)),
+    ),
+    "signed": Counter("签收数：签收（sign）的次数。", _count(Q(action=Action.SIGN))),
+    "resolved": Counter(
+        "办结反馈数：办结反馈（resolve）的次数，返工后再次反馈另计一次。", _count(Q(action=Action.RESOLVE))
+    ),
+    "closed": Counter(
+        "结案数：进入“已结案”的事件数（满意/基本满意评价、中心结案、逾期未评价自动结案），记在结案当天。",
+        _count(Q(to_status=Status.CLOSED)),
+    ),
+    "closed_on_time": Counter(
+        "按期结案数：结案事件中最后一次办结反馈不晚于办结时限（含批准的延期）的。",
+        _count(Q(to_status=Status.CLOSED, case__resolved_on_time=True)),
+    ),
+    "auto_closed": Counter(
+        "未评价结案数：评价期满未评价、自动结案（auto_close）的事件数。", _count(Q(action=Action.AUTO_CLOSE))
+    ),
+    "deferred": Counter(
+        "缓办（延期）数：批准延期（approve_extension）的次数，记在批准当天。",
+        _count(Q(action=Action.APPROVE_EXTENSION)),
+    ),
+    "reworked": Counter("返工数：核查不通过（send_back）与“不满意”评价的次数之和。", _count(REWORK)),
+    "rated": Counter(
+        "已评价数：评价（rate）的次数，含“不满意”；一件事返工后再评价计两次。未评价自动结案不计入。",
+        _count(Q(action=Action.RATE)),
+    ),
+    "satisfied": Counter(
+        "满意数：评价为“满意”的次数。", _count(Q(action=Action.RATE, data__rating=Rating.SATISFIED.label))
+    ),
+    "basic_satisfied": Counter(
+        "基本满意数：评价为“基本满意”的次数。", _count(Q(action=Action.RATE, data__rating=Rating.BASIC.label))
+    ),
+    "unsatisfied": Counter(
+        "不满意数：评价为“不满意”的次数（事件退回处置中，即返工）。",
+        _count(Q(action=Action.RATE, to_status=Status.IN_PROGRESS)),
+    ),
+    "sign_seconds_sum": Counter(
+        "签收用时合计：每次签收距该事件此前最近一次派遣的秒数之和。",
+        Sum(_seconds_since_last(Q(action__in=DISPATCH_ACTIONS)), filter=Q(action=Action.SIGN)),
+    ),
+    "resolve_seconds_sum": Counter(
+        "处置用时合计：每次办结反馈距此前最近一次派遣、核查不通过或“不满意”评价（处置计时起点）的秒数之和。",
+        Sum(_seconds_since_last(RESOLVE_CLOCK_START), filter=Q(action=Action.RESOLVE)),
+    ),
+}
+assert tuple(COUNTERS) == COUNTER_FIELDS
+
+# Only these events change a counter; the others (classify, reveal_phone, deadline_*, …) are skipped.
+COUNTED_EVENTS = Q(
+    action__in=[
+        "create",
+        Action.REJECT,
+        *DISPATCH_ACTIONS,
+        Action.SIGN,
+        Action.RESOLVE,
+        Action.APPROVE_EXTENSION,
+        Action.SEND_BACK,
+        Action.RATE,
+    ]
+) | Q(to_status=Status.CLOSED)
+
+PLACE_COLUMNS: dict[Level, str | None] = {
+    Level.ALL: None,
+    Level.COUNTY: "case__county_id",
+    Level.TOWN: "case__town_id",
+    Level.VILLAGE: "case__village_id",
+    Level.GRID: "case__grid_id",
+}
+DIM_KEYS: dict[Dim, Any] = {
+    Dim.TOTAL: None,
+    Dim.CHANNEL: F("case__channel"),
+    Dim.TOP_CATEGORY: Coalesce("case__category__parent_id", "case__category_id"),
+    Dim.CATEGORY: F("case__category_id"),
+}
+# A grid's figures by channel or leaf category would multiply rows by ~50 for little use: grids get
+# the total and the top-level categories; units above them every breakdown.
+SLICES = [
+    (level, dim)
+    for level in Level
+    for dim in Dim
+    if not (level == Level.GRID and dim in (Dim.CHANNEL, Dim.CATEGORY))
+]
+
+SliceKey = tuple[date, int, int, str, str]
+
+
+def _aggregate(events: QuerySet[CaseEvent]) -> dict[SliceKey, list[int]]:
+    """The counters of ``events`` per (day, level, unit, dim, key): one GROUP BY per slice."""
+    aggregates = {name: counter.aggregate for name, counter in COUNTERS.items()}
+    events = events.filter(COUNTED_EVENTS).order_by()
+    rows: dict[SliceKey, list[int]] = {}
+    for level, dim in SLICES:
+        qs = events.annotate(d=TruncDate("created_at", tzinfo=LOCAL_TZ))
+        group = ["d"]
+        column = PLACE_COLUMNS[level]
+        if column is not None:
+            qs = qs.filter(**{f"{column}__isnull": False}).annotate(u=F(column))
+            group.append("u")
+        key_expr = DIM_KEYS[dim]
+        if key_expr is not None:
+            qs = qs.annotate(k=key_expr)
+            group.append("k")
+        for row in qs.values(*group).annotate(**aggregates):
+            counters = [round(row[name] or 0) for name in COUNTER_FIELDS]
+            if not any(counters):
+                continue
+            key = "" if dim == Dim.TOTAL else str(row["k"] if row["k"] is not None else 0)
+            rows[(row["d"], int(level), int(row.get("u", 0)), str(dim), key)] = counters
+    return rows
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _upsert(rows: dict[SliceKey, list[int]]) -> None:
+    """Add the counters to their rows, creating missing rows: INSERT … ON CONFLICT DO UPDATE."""
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    table = q(DailyFigure._meta.db_table)
+    key_columns = ["day", "level", "unit_id", "dim", "key"]
+    columns = ", ".join(q(c) for c in [*key_columns, *COUNTER_FIELDS])
+    updates = ", ".join(f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in COUNTER_FIELDS)
+    width = len(key_columns) + len(COUNTER_FIELDS)
+    items = list(rows.items())
+    with connection.cursor() as cursor:
+        for chunk in _chunks(items, 500):
+            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+            params: list[Any] = []
+            for (day, level, unit_id, dim, key), counters in chunk:
+                params += [connection.ops.adapt_datefield_value(day), level, unit_id, dim, key, *counters]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "
+                f"ON CONFLICT ({q('level')}, {q('unit_id')}, {q('dim')}, {q('day')}, {q('key')}) "
+                f"DO UPDATE SET {updates}",
+                params,
+            )
+
+
+class _MarkMoved(Exception):
+    """Another process moved the watermark first (SQLite has no row locks): roll back, retry later."""
+
+
+def _locked_mark() -> RollupMark:
+    RollupMark.objects.get_or_create(name=MARK)
+    return RollupMark.objects.select_for_update().get(name=MARK)
+
+
+def _settle_seconds(settle_seconds: float | None) -> float:
+    if settle_seconds is not None:
+        return settle_seconds
+    return float(settings.DUALGRID["COCKPIT_SETTLE_SECONDS"])
+
+
+def rollup_events(
+    batch: int = 5000, *, settle_seconds: float | None = None, now: datetime | None = None
+) -> int:
+    """Count the next ``batch`` settled events into the daily figures; return how many were read."""
+    settle = timedelta(seconds=_settle_seconds(settle_seconds))
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            mark = _locked_mark()
+            started_from = mark.last_id
+            # Caught up with the last horizon: note the newest id now; it becomes readable once settled.
+            if mark.last_id >= mark.horizon_id and (
+                mark.horizon_at is None or now - mark.horizon_at >= settle
+            ):
+                mark.horizon_id = max(mark.horizon_id, CaseEvent.objects.aggregate(top=Max("id"))["top"] or 0)
+                mark.horizon_at = now
+            settled = mark.horizon_at is not None and now - mark.horizon_at >= settle
+            readable = mark.horizon_id if settled else mark.last_id
+            ids = list(
+                CaseEvent.objects.filter(id__gt=mark.last_id, id__lte=readable)
+                .order_by("id")
+                .values_list("id", flat=True)[:batch]
+            )
+            if ids:
+                _upsert(_aggregate(CaseEvent.objects.filter(id__gt=mark.last_id, id__lte=ids[-1])))
+                mark.last_id = ids[-1]
+            moved = RollupMark.objects.filter(pk=mark.pk, last_id=started_from).update(
+                last_id=mark.last_id, horizon_id=mark.horizon_id, horizon_at=mark.horizon_at
+            )
+            if moved != 1:
+                raise _MarkMoved
+    except _MarkMoved:
+        return 0
+    return len(ids)
+
+
+def rollup_pending(*, batch: int = 5000, max_batches: int = 20) -> int:
+    """The worker's step: read settled events until caught up (at most ``max_batches`` per round)."""
+    total = 0
+    for _ in range(max_batches):
+        read = rollup_events(batch)
+        total += read
+        if read < batch:
+            break
+    return total
+
+
+def local_day_bounds(day_from: date, day_to: date) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the local days day_from … day_to."""
+    start = datetime.combine(day_from, datetime.min.time(), tzinfo=LOCAL_TZ)
+    end = datetime.combine(day_to + timedelta(days=1), datetime.min.time(), tzinfo=LOCAL_TZ)
+    return start, end
+
+
+def _day_ranges(day_from: date, day_to: date, chunk_days: int) -> Iterable[tuple[date, date]]:
+    day = day_from
+    while day <= day_to:
+        last = min(day + timedelta(days=chunk_days - 1), day_to)
+        yield day, last
+        day = last + timedelta(days=1)
+
+
+def rebuild(day_from: date, day_to: date, *, chunk_days: int = 31) -> int:
+    """Recompute the figures of the local days day_from … day_to from the events the watermark covers
+    (later events are the incremental rollup's). One transaction per chunk of days, with the watermark
+    locked, so a running worker waits instead of counting into rows being rebuilt. Returns rows written."""
+    written = 0
+    for first, last in _day_ranges(day_from, day_to, chunk_days):
+        start, end = local_day_bounds(first, last)
+        with transaction.atomic():
+            mark = _locked_mark()
+            DailyFigure.objects.filter(day__gte=first, day__lte=last).delete()
+            rows = _aggregate(
+                CaseEvent.objects.filter(created_at__gte=start, created_at__lt=end, id__lte=mark.last_id)
+            )
+            _upsert(rows)
+            written += len(rows)
+    return written
+
+
+def rebuild_all(*, settle_seconds: float | None = None, log: Any = None) -> int:
+    """Recompute every day from the whole timeline, e.g. on a database that already holds cases.
+
+    The watermark jumps to the newest settled event (created more than the settle time ago); anything
+    above it is left to the incremental rollup. The figures are empty until the days are rebuilt."""
+    settle = timedelta(seconds=_settle_seconds(settle_seconds))
+    now = timezone.now()
+    with transaction.atomic():
+        mark = _locked_mark()
+        top = CaseEvent.objects.filter(created_at__lte=now - settle).aggregate(top=Max("id"))["top"] or 0
+        if top > mark.last_id:
+            mark.last_id = top
+            mark.horizon_id = max(mark.horizon_id, top)
+            mark.horizon_at = now
+            mark.save()
+        DailyFigure.objects.all().delete()
+        span = CaseEvent.objects.filter(id__lte=mark.last_id).aggregate(
+            first=Min("created_at"), last=Max("created_at")
+        )
+    if span["first"] is None:
+        return 0
+    first = timezone.localtime(span["first"], LOCAL_TZ).date()
+    last = timezone.localtime(span["last"], LOCAL_TZ).date()
+    written = 0
+    for chunk_from, chunk_to in _day_ranges(first, last, 31):
+        started = time.monotonic()
+        written += rebuild(chunk_from, chunk_to)
+        if log is not None:
+            log(f"{chunk_from} … {chunk_to}: {time.monotonic() - started:.1f} s")
+    return written
