@@ -50,6 +50,7 @@ NORMAL = "normal"
 RULES_THRESHOLD = 0.6  # rules alone: actionable at this score (a strong rule is 1.0, a hint 0.3)
 RULE_LOGIT = 2.5  # how far one unit of rule score moves the model's log-odds
 URGENT_FLOOR = 0.95  # confidence of an urgent rule's "actionable"
+CHATTER_GUARD_MAX_CHARS = 40  # 闲聊 words count against messages up to this long
 MAX_LOADED = 4  # model versions kept in memory (so a rollback is instant)
 
 
@@ -264,7 +265,12 @@ def _pre(text: Any, rules: RuleSet) -> _Pre:
         return _Pre(norm, Match(), [], [], 0.0, False, "无文字内容（表情或符号）")
     match = rules.match(norm)
     positive = sorted((h for h in match.hits if h.rule.kind in ACTIONABLE_KINDS), key=_hit_order)
-    guards = [h for h in match.hits if h.rule.is_guard]
+    # A greeting in a long message says nothing about the rest of it.
+    guards = [
+        h
+        for h in match.hits
+        if h.rule.is_guard and (h.rule.kind != "chatter" or len(norm) <= CHATTER_GUARD_MAX_CHARS)
+    ]
     score = sum(h.rule.weight for h in positive) - sum(h.rule.weight for h in guards)
     urgent = any(h.rule.urgency == URGENT for h in positive)
     return _Pre(norm, match, positive, guards, score, urgent, "")
@@ -416,11 +422,15 @@ def triage(text: str) -> TriageResult:
 
 
 def triage_with(
-    texts: Sequence[Any], *, category: LoadedModel | None = None, actionable: LoadedModel | None = None
+    texts: Sequence[Any],
+    *,
+    category: LoadedModel | None = None,
+    actionable: LoadedModel | None = None,
+    rules: RuleSet | None = None,
 ) -> list[TriageResult]:
-    """Triage with the current rules and the given models instead of the active ones (``triage predict``)."""
+    """Triage with the given models (and rules) instead of the active ones (``triage predict``, benches)."""
     base = _current()
-    state = _State(rules=base.rules, category=category, actionable=actionable)
+    state = _State(rules=rules or base.rules, category=category, actionable=actionable)
     state.category_names, state.category_codes = base.category_names, base.category_codes
     return _triage_batch(list(texts), state)
 

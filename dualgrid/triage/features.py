@@ -25,6 +25,17 @@ _SPACE = re.compile(r"\s+")
 # A token worth keeping has a letter, a digit or a CJK character; punctuation, emoji and spaces are not words.
 _WORDY = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]")
 
+# A #topic# is a forwarded headline, not the sender's words ("3#楼" and "5#楼" are building numbers).
+_HASHTAG = re.compile(r"(?<![0-9a-z])#[^#\s]{1,40}#(?![楼栋号室座])")
+# Forwarding debris of Weibo-like platforms and masked handles.
+_NOISE = re.compile(r"//@\[用户\]:?|@\[用户\]|收起全文d?|o网页链接|\[图片\]|\[表情\]")
+# A bank-card-like run of 15+ digits (or masking x/*): rules can name it as LONG_NUMBER ("[长数字]+建行").
+_LONG_NUMBER = re.compile(r"(?<![0-9a-z])[0-9x*](?:[-. ]?[0-9x*]){14,}(?![0-9a-z])")
+LONG_NUMBER = "[长数字]"
+# A mobile number (or one masked as 11 x): mostly ads and signatures; rules can name it as PHONE.
+_PHONE = re.compile(r"(?<![0-9a-z])(?:1[3-9][0-9]{9}|x{11})(?![0-9a-z])")
+PHONE = "[手机号]"
+
 _jieba_lock = threading.Lock()
 _jieba: Any = None
 
@@ -48,7 +59,8 @@ def warm_up() -> None:
 
 
 def normalize(text: Any) -> str:
-    """NFKC, lower case, no control or zero-width characters, single spaces, at most MAX_CHARS."""
+    """NFKC, lower case; no control or zero-width characters, #topics#, forwarding debris; long numbers
+    as ``[长数字]`` and mobile numbers as ``[手机号]``; single spaces; at most MAX_CHARS."""
     if text is None:
         return ""
     if not isinstance(text, str):
@@ -56,6 +68,11 @@ def normalize(text: Any) -> str:
     # NFKC can lengthen a string a little; cut generously first so a huge paste costs nothing.
     text = unicodedata.normalize("NFKC", text[: MAX_CHARS * 2]).lower()
     text = _CONTROL.sub(" ", text)
+    text = _SPACE.sub(" ", text)
+    text = _HASHTAG.sub(" ", text)
+    text = _NOISE.sub(" ", text)
+    text = _LONG_NUMBER.sub(LONG_NUMBER, text)
+    text = _PHONE.sub(PHONE, text)
     text = _SPACE.sub(" ", text).strip()
     return text[:MAX_CHARS]
 

@@ -63,6 +63,8 @@ PREVENTIONS = (
     "打击",
 )
 PREVENTION_GAP = 4
+# The parts of an "A+B" keyword must stand within this many characters of each other.
+CONJUNCTION_WINDOW = 20
 # Filler that may stand between a negation and the keyword: "没有发生火灾", "不要再打架".
 _FILLER = re.compile(r"(?:发生|出现|再|是|要|会|能|可以|被|有|什么|过|任何|这种|类似|人)+$")
 
@@ -97,11 +99,11 @@ DEFAULT_RULES: list[RuleSpec] = [
     RuleSpec("溺水", "emergency", _kw("溺水 落水 掉进水 掉水里 掉河里 掉塘里 掉进河 掉进塘 淹死 被水冲走 沉下去"), "1105", U),
     RuleSpec("打架斗殴", "dispute", _kw("打架 打起来 斗殴 打人 动手了 打伤 殴打 拿刀 持刀 动刀 砍人 行凶 群殴 打群架 闹出人命 要杀"), "1001", U),
     RuleSpec("家暴", "dispute", _kw("家暴 家庭暴力"), "1002", U),
-    RuleSpec("诈骗", "hazard", _kw("诈骗 被骗 骗子 骗钱 受骗 上当 刷单 安全账户 冒充 骗局 打到这个卡 打到这张卡 打到我卡 打到卡上 转到这个卡 汇到这个 房租+卡号 房租+卡上 房租+账号 房租+帐号 换了卡 换卡了 新卡号 中奖+领取 验证码+发给"), "0902", U),
-    RuleSpec("地质灾害", "hazard", _kw("塌方 滑坡 泥石流 山体 垮塌 坍塌 塌陷 倒塌 房子裂 墙裂 裂缝+房 落石"), "1103", U),
+    RuleSpec("诈骗", "hazard", _kw("诈骗 被骗 骗子 骗钱 受骗 上当 刷单 安全账户 冒充 骗局 打到这个卡 打到这张卡 打到我卡 打到卡上 转到这个卡 汇到这个 房租+卡号 房租+卡上 房租+账号 房租+帐号 换了卡 换卡了 新卡号 中奖+领取 验证码+发给 [长数字]+建行 [长数字]+农行 [长数字]+工行 [长数字]+工商 [长数字]+中行 [长数字]+邮政 [长数字]+银行 [长数字]+账户 [长数字]+帐户 [长数字]+户名 [长数字]+开户 [长数字]+卡号 卡号+户名"), "0902", U),
+    RuleSpec("地质灾害", "hazard", _kw("塌方 滑坡 泥石流 山体 垮塌 坍塌 塌陷 倒塌 房子裂 墙裂 裂缝+房 山上+落石"), "1103", U),
     RuleSpec("燃气泄漏", "hazard", _kw("煤气泄漏 燃气泄漏 天然气泄漏 煤气味 燃气味 天然气味 闻到煤气 漏气 煤气中毒 一氧化碳 液化气+漏"), "1102", U),
     RuleSpec("触电", "hazard", _kw("触电 电线掉 电线断 电线垂 高压线+断 漏电 被电"), "1302", U),
-    RuleSpec("急病伤亡", "emergency", _kw("晕倒 昏倒 昏迷 不省人事 没有呼吸 没呼吸 呼吸困难 喘不上气 心脏病 脑溢血 中风 抽搐 急救 打120 叫120 拨打120 救护车 救命 救救 求救 病危 抢救 生命垂危 快不行了 吐血 大出血 流血 中毒 受伤 摔倒 摔伤 死亡 去世 身亡 命悬一线 危在旦夕 高烧不退 重症"), "15", U),
+    RuleSpec("急病伤亡", "emergency", _kw("晕倒 昏倒 昏迷 不省人事 没有呼吸 没呼吸 呼吸困难 喘不上气 心脏病 脑溢血 脑中风 抽搐 急救 打120 叫120 拨打120 救护车 救命 救救 求救 病危 生命垂危 快不行了 吐血 大出血 流血 中毒 受伤 摔倒 摔伤 命悬一线 危在旦夕 高烧不退 呼吸衰竭"), "15", U),
     RuleSpec("交通事故", "emergency", _kw("车祸 撞人 被车撞 撞倒 翻车 交通事故 追尾 撞伤"), "1503", U),
     RuleSpec("洪涝", "emergency", _kw("洪水 山洪 内涝 水淹 被淹 淹了 决堤 漫堤 涨水"), "1502", U),
     RuleSpec("轻生", "emergency", _kw("跳楼 跳河 轻生 自杀 想不开 割腕 喝农药 不想活"), "15", U),
@@ -117,10 +119,12 @@ DEFAULT_RULES: list[RuleSpec] = [
     RuleSpec("损害赔偿", "dispute", _kw("赔偿 赔钱 索赔 不赔"), "1006", weight=0.5),
 
     # —— 求助 ——
-    RuleSpec("求助", "help", _kw("求助 求帮忙 帮帮忙 帮帮我 请帮忙 帮忙+找 求帮助 求求 急需 求转发 没人管 无人管 没人理 打不通 没人接 无人接听 投诉无门 求助无门 走投无路 谁能帮 求解决 请求解决 希望解决 请求帮助 请社区 请政府 请领导 请相关部门"), ""),
-    RuleSpec("求助（弱）", "help", _kw("怎么办 咋办 帮忙 麻烦 急 求问 请问 到底 谁管 有没有人管"), "", weight=0.3),
-    RuleSpec("困难救助", "help", _kw("低保 困难户 生活困难 孤寡 五保 没饭吃 吃不上饭 救助 残疾 瘫痪 独居老人 空巢"), "0801"),
-    RuleSpec("防疫求助", "help", _kw("床位 住不进 收治 确诊+没人 隔离+没人 核酸+阳性 疑似+不收 发烧+不收 物资+没有 买不到+药 断药 没药"), "0702"),
+    RuleSpec("求助", "help", _kw("求助 求帮忙 帮帮忙 帮帮我 请帮忙 帮忙+找 求帮助 急需 求转发 没人管 无人管 有没有人管 没人理 打不通 没人接 无人接听 投诉无门 求助无门 走投无路 谁能帮 求解决 请求解决 希望解决 请求帮助 请社区 请政府 请领导 请相关部门"), ""),
+    RuleSpec("求助（弱）", "help", _kw("怎么办 咋办 急 着急 求问 请问 到底 谁管 求求 求解答"), "", weight=0.3),
+    RuleSpec("请求（弱）", "help", _kw("帮忙 帮助 麻烦 请大家 希望 能否 能不能 建议 可否"), "", weight=0.3),
+    RuleSpec("咨询请求", "help", _kw("咨询 请求 申请 诉求 求解决 请尽快"), "", weight=0.6),
+    RuleSpec("困难救助", "help", _kw("低保 困难户 生活困难 孤寡 五保 没饭吃 吃不上饭 残疾 瘫痪 独居老人 空巢"), "0801"),
+    RuleSpec("防疫求助", "help", _kw("没有床位 没床位 等床位 求床位 床位+没有 住不进 不收治 无法收治 收治不了 确诊+没人 隔离+没人 核酸+阳性 疑似+不收 发烧+不收 物资+没有 买不到+药 断药 没药"), "0702"),
 
     # —— 投诉 / 反映 ——
     RuleSpec("投诉举报", "complaint", _kw("投诉 举报 反映 曝光+问题 不作为 乱作为 推诿 不处理 不解决 没人处理 没解决 拖着 石沉大海"), ""),
@@ -136,13 +140,13 @@ DEFAULT_RULES: list[RuleSpec] = [
     RuleSpec("占道经营", "complaint", _kw("占道 摆摊+堵 流动摊贩"), "1202"),
     RuleSpec("犬只", "complaint", _kw("狗咬 被狗 恶犬 流浪狗 遛狗+不 狗+伤人 狗屎 狗叫"), "1205"),
     RuleSpec("供水", "complaint", _kw("停水 没水 断水 水压 自来水+黄 自来水+浑 水管+爆 水管破 爆管 漏水 水费"), "1301"),
-    RuleSpec("供电", "complaint", _kw("停电 没电 断电 跳闸 电压+低 电费"), "1302"),
+    RuleSpec("供电", "complaint", _kw("停电 家里没电 断电 跳闸 电压+低 电费"), "1302"),
     RuleSpec("排水", "complaint", _kw("下水道 化粪池 排水 堵了 堵塞 污水+冒 污水+溢 粪水 积水 返水 反水 管网"), "1303"),
     RuleSpec("道路", "complaint", _kw("路面+坑 坑洼 烂路 路烂 路+坏了 井盖 桥+坏 修路"), "1304"),
     RuleSpec("路灯", "complaint", _kw("路灯"), "1305"),
-    RuleSpec("消费价格", "complaint", _kw("乱收费 多收费 退款 不退 霸王条款 欺诈 假货 缺斤少两 涨价 收费+不合理 商家+不"), "0603"),
+    RuleSpec("消费价格", "complaint", _kw("乱收费 多收费 退款 不退 霸王条款 欺诈 假货 缺斤少两 涨价 收费+不合理"), "0603"),
     RuleSpec("食品安全", "complaint", _kw("食品安全 过期 变质 发霉 吃坏 食物中毒 地沟油 无证经营"), "0602"),
-    RuleSpec("医疗服务", "complaint", _kw("医院+不 医生+不 看病难 医疗事故 误诊"), "0701"),
+    RuleSpec("医疗服务", "complaint", _kw("医院+不收 医院+拒收 医院+推诿 医院+乱收费 看病难 医疗事故 误诊"), "0701"),
     RuleSpec("教育", "complaint", _kw("学校+收费 补课 乱收费+学校 入学 学位 校车"), "0402", weight=0.5),
     RuleSpec("社保", "complaint", _kw("社保 医保 养老金 退休金 公积金"), "0502", weight=0.5),
     RuleSpec("村务", "complaint", _kw("村干部 村委+不 村务 补贴+没 补偿款 征地 拆迁"), "1405", weight=0.5),
@@ -152,11 +156,12 @@ DEFAULT_RULES: list[RuleSpec] = [
     RuleSpec("安全隐患", "hazard", _kw("安全隐患 隐患 危房 危墙 电线老化 私拉电线 飞线 楼道+充电 电动车+充电 消防通道 灭火器 高空抛物 高空坠物 松动 脱落 悬空 摇摇欲坠 快倒了 要倒了 没有井盖 井盖+没 井盖+坏 无护栏 没有护栏 水深 野泳 下河游泳 冰面"), "11"),
 
     # —— 舆情苗头 ——
-    RuleSpec("舆情苗头", "opinion", _kw("上访 信访 集体+去 拉横幅 横幅 维权 闹大 找媒体 曝光 发抖音 发到网上 上热搜 讨说法 要说法 联名 聚集 堵路 围堵 静坐 12345 市长热线 投诉到"), ""),
+    RuleSpec("舆情苗头", "opinion", _kw("上访 信访 集体+去 拉横幅 横幅 维权 闹大 找媒体 曝光 发抖音 发到网上 上热搜 讨说法 要说法 联名 堵路 围堵 静坐 12345 市长热线 投诉到 告到 上电视 找记者 借助媒体"), ""),
 
     # —— guards: chatter, ads, notices ——
     RuleSpec("问候闲聊", "chatter", _kw("哈哈 呵呵 嘻嘻 嘿嘿 hhh 早上好 早安 午安 中午好 下午好 晚上好 晚安 大家好 新年快乐 生日快乐 节日快乐 中秋快乐 春节快乐 恭喜 谢谢 感谢 多谢 收到 好的 点赞 辛苦了 辛苦啦 加油 棒棒 可爱 红包 签到 吃了吗 在吗 哈喽 么么哒 笑死"), "", weight=0.3),
-    RuleSpec("广告推销", "ad", _kw("优惠 促销 特价 折扣 打折 贷款 低息 无抵押 放款 额度 利率 月息 理财 加微信 加v 代办 招聘 诚聘 月薪 底薪 楼盘 售楼 首付 开盘 现房 回复td 退订 详询 咨询热线 恭候 光临 莅临 活动期间 限时 名额有限 酬宾 送礼 赠送 免费体验 欢迎选购 新品 团购 专卖 微信号 qq号 店铺 本店 本公司 我公司 抢购 秒杀"), "", weight=0.8),
+    RuleSpec("广告推销", "ad", _kw("优惠 促销 特价 折扣 打折 贷款 低息 无抵押 放款 额度 利率 月息 理财 加微信 加v 代办 招聘 诚聘 月薪 底薪 楼盘 售楼 首付 开盘 现房 回复td 退订 详询 咨询热线 咨询电话 恭候 光临 莅临 活动期间 限时 名额有限 酬宾 送礼 赠送 免费体验 欢迎选购 新品 团购 专卖 微信号 qq号 店铺 本店 本公司 我公司 抢购 秒杀"), "", weight=0.8),
+    RuleSpec("留电话", "ad", _kw("[手机号]"), "", weight=0.4),
     RuleSpec("宣传提示", "notice", _kw("温馨提示 提醒大家 友情提醒 特别提醒 宣传 知识讲座 安全教育 科普 倡议书 致家长 一封信 防溺水 六不 公告 通告 转发+周知"), "", weight=0.8),
 ]
 # fmt: on
@@ -232,27 +237,42 @@ class RuleSet:
         result = Match()
         if self._pattern is None or not text:
             return result
-        found: set[str] = set()
+        found: dict[str, list[int]] = {}  # term → starts not negated
+        anywhere: dict[str, list[int]] = {}  # term → all starts (guards ignore negation)
         negated: dict[str, str] = {}
         for m in self._pattern.finditer(text):
             start = m.start()
+            neg: str | None = None
             for term in self._prefixes[m.group(1)]:
-                if term in found:
-                    continue
-                neg = _negation_before(text, start)
+                anywhere.setdefault(term, []).append(start)
+                if neg is None:
+                    neg = _negation_before(text, start)
                 if neg and any(not self.rules[ri].is_guard for ri, _ in self._uses[term]):
                     negated.setdefault(term, neg + term)
                     continue
-                found.add(term)
-        if not found and not negated:
+                found.setdefault(term, []).append(start)
+        if not anywhere:
             return result
         for rule in self.rules:
+            where = anywhere if rule.is_guard else found
             for ai, alt in enumerate(rule.alternatives):
-                if all(t in found or (rule.is_guard and t in negated) for t in alt):
+                if _together(alt, where):
                     result.hits.append(Hit(rule, rule.displays[ai]))
                     break
         result.negated = [v for k, v in negated.items() if k not in found]
         return result
+
+
+def _together(terms: tuple[str, ...], where: dict[str, list[int]]) -> bool:
+    """All terms occur, and for "A+B" rules within CONJUNCTION_WINDOW characters of the first one."""
+    if not all(t in where for t in terms):
+        return False
+    if len(terms) == 1:
+        return True
+    first, rest = terms[0], terms[1:]
+    return any(
+        all(any(abs(q - p) <= CONJUNCTION_WINDOW for q in where[t]) for t in rest) for p in where[first]
+    )
 
 
 def _negation_before(text: str, start: int) -> str:

@@ -1,0 +1,81 @@
+"""Shared helpers of the triage benches: third-party data is read at run time from ../shared/data.
+
+Nothing read here is copied into the repository; bench/labels/*.csv hold only (file, record id) → label.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("DUALGRID_SHARED_DATA", REPO.parent / "shared" / "data"))
+LABELS = REPO / "bench" / "labels" / "actionable.csv"
+OUT = REPO / "bench" / "out"
+
+
+def django_setup() -> None:
+    """Settings with a throw-away VAR_DIR: the benches never touch a real database or model store."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dualgrid.settings")
+    os.environ.setdefault("DUALGRID_VAR_DIR", tempfile.mkdtemp(prefix="triage-bench-"))
+    import django
+
+    django.setup()
+
+
+@cache
+def records(file: str) -> dict[str, dict[str, Any]]:
+    path = SHARED / file
+    with path.open(encoding="utf-8") as f:
+        return {r["id"]: r for r in (json.loads(line) for line in f if line.strip())}
+
+
+def text_of(file: str, record: dict[str, Any]) -> str:
+    """The text a label refers to: the title for tipdm2020 replies (short statements), else the text."""
+    if file.startswith("tipdm2020/replies"):
+        return str(record.get("title") or "")
+    return str(record.get("text") or "")
+
+
+def labelled_rows(path: Path = LABELS) -> list[dict[str, Any]]:
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            rec = records(row["file"])[row["id"]]
+            rows.append(
+                {
+                    **row,
+                    "text": text_of(row["file"], rec),
+                    "actionable": row["actionable"] == "1",
+                    "urgent": row["urgent"] == "1",
+                    "source": row["file"].split("/")[0],
+                }
+            )
+    return rows
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import numpy
+    import sklearn
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
