@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from dualgrid.accounts.models import Role, User
 from dualgrid.lib.crypto import keyed_hash
@@ -68,7 +71,11 @@ def case_list(
     category_code: str | None = None,
     deadline_state: str | None = None,
     query: str | None = None,
+    channel: str | None = None,
+    created: tuple[date | None, date | None] = (None, None),
+    closed: tuple[date | None, date | None] = (None, None),
 ) -> QuerySet[Case]:
+    """``created``/``closed``: local dates (first, last), either end open."""
     qs = (
         cases_for_user(user)
         .select_related("category", "grid", "assigned_grid", "assigned_department", "assignee")
@@ -84,6 +91,9 @@ def case_list(
         qs = qs.filter(Q(category__code=category_code) | Q(category__parent__code=category_code))
     if deadline_state:
         qs = qs.filter(deadline_state=deadline_state)
+    if channel:
+        qs = qs.filter(channel=channel)
+    qs = qs.filter(_local_days("created_at", *created) & _local_days("closed_at", *closed))
     if query:
         query = query.strip()
         phone = normalize_phone(query)
@@ -92,6 +102,16 @@ def case_list(
         else:
             qs = qs.filter(Q(number=query) | Q(title__contains=query) | Q(address__contains=query))
     return qs.order_by("-created_at", "-id")
+
+
+def _local_days(column: str, first: date | None, last: date | None) -> Q:
+    """``column`` within the local days first … last (either may be open)."""
+    q = Q()
+    if first is not None:
+        q &= Q(**{f"{column}__gte": timezone.make_aware(datetime.combine(first, time.min))})
+    if last is not None:
+        q &= Q(**{f"{column}__lt": timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))})
+    return q
 
 
 def dispatcher_queue(user: User) -> QuerySet[Case]:

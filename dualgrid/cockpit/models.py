@@ -35,6 +35,7 @@ COUNTER_FIELDS = (
     "closed_on_time",
     "auto_closed",
     "deferred",
+    "deferred_closed",
     "reworked",
     "rated",
     "satisfied",
@@ -64,6 +65,7 @@ class DailyFigure(models.Model):
     closed_on_time = models.PositiveIntegerField("按期结案", default=0)
     auto_closed = models.PositiveIntegerField("未评价自动结案", default=0)
     deferred = models.PositiveIntegerField("延期（缓办）获批", default=0)
+    deferred_closed = models.PositiveIntegerField("获批延期后结案", default=0)
     reworked = models.PositiveIntegerField("返工", default=0)
     rated = models.PositiveIntegerField("已评价", default=0)
     satisfied = models.PositiveIntegerField("满意", default=0)

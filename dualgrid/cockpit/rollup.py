@@ -114,6 +114,10 @@ COUNTERS: dict[str, Counter] = {
         "缓办（延期）数：批准延期（approve_extension）的次数，记在批准当天。",
         _count(Q(action=Action.APPROVE_EXTENSION)),
     ),
+    "deferred_closed": Counter(
+        "延期后结案数：结案事件中该事件曾获批延期的（缓办数 = 延期获批数 − 延期后结案数，即本期获批、尚未结案的）。",
+        _count(Q(to_status=Status.CLOSED, case__extension_count__gt=0)),
+    ),
     "reworked": Counter("返工数：核查不通过（send_back）与“不满意”评价的次数之和。", _count(REWORK)),
     "rated": Counter(
         "已评价数：评价（rate）的次数，含“不满意”；一件事返工后再评价计两次。未评价自动结案不计入。",

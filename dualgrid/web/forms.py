@@ -315,16 +315,28 @@ class CaseFilterForm(forms.Form):
     deadline_state = forms.ChoiceField(label="时限", required=False)
     grid = forms.IntegerField(label="网格", required=False)
     category = forms.ChoiceField(label="分类", required=False)
+    channel = forms.ChoiceField(label="渠道", required=False)
+    created_from = forms.DateField(
+        label="登记日期从", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label="登记日期至", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     q = forms.CharField(
         label="关键词",
         required=False,
         max_length=50,
         widget=forms.TextInput(attrs={"placeholder": "编号、标题或地址"}),
     )
+    # Set by the cockpit's links (a unit's cases, those closed in a period); kept across filter changes.
+    unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    closed_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    closed_to = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, categories: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "status", [("", "全部状态"), *Status.choices])
+        set_choices(self, "channel", [("", "全部渠道"), *Channel.choices])
         set_choices(
             self,
             "deadline_state",
@@ -336,10 +348,17 @@ class CaseFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         data = self.cleaned_data
-        return {
+        dates = {
+            name: (data[f"{name}_from"], data[f"{name}_to"])
+            for name in ("created", "closed")
+            if data[f"{name}_from"] or data[f"{name}_to"]
+        }
+        return dates | {
             "status": [data["status"]] if data["status"] else None,
             "deadline_state": data["deadline_state"] or None,
             "grid_id": data["grid"],
             "category_code": data["category"] or None,
             "query": data["q"].strip() or None,
+            "unit_id": data["unit"],
+            "channel": data["channel"] or None,
         }

@@ -59,7 +59,7 @@ def test_extension_rework_and_unrated_close_are_counted_once_each(cast: Cast) ->
         # 09:20 → 13:20 (4 h), then the clock restarts at the 不满意 rating: 15:00 → 17:00 (2 h)
         "resolve_seconds_sum": 6 * 3600,
     }
-    assert total(MAR[7]) == {"closed": 1, "closed_on_time": 1, "auto_closed": 1}
+    assert total(MAR[7]) == {"closed": 1, "closed_on_time": 1, "auto_closed": 1, "deferred_closed": 1}
 
 
 def test_slices_carry_the_case_place_channel_and_categories(cast: Cast) -> None:

@@ -1,0 +1,289 @@
+"""Reads of the cockpit, always inside the reading user's scope: which places they may open, the
+summed daily figures of a place and period, and the live state of the grids for the map."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+
+from dualgrid.accounts.models import Role, User
+from dualgrid.cases.models import Category, DeadlineState
+from dualgrid.cases.selectors import cases_for_user
+from dualgrid.cases.workflow import ACTIVE_STATES
+from dualgrid.lib.errors import NotFound
+from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
+from dualgrid.places.selectors import grids_for_user, within_unit
+
+from .indicators import Period
+from .models import COUNTER_FIELDS, DailyFigure, Dim, Level
+
+COCKPIT_ROLES = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
+NOT_IN_SCOPE = "单位不存在或不在您的管辖范围内"
+
+UNIT_LEVELS = {UnitLevel.COUNTY: Level.COUNTY, UnitLevel.TOWN: Level.TOWN, UnitLevel.VILLAGE: Level.VILLAGE}
+CHILD_LEVEL = {
+    Level.ALL: Level.COUNTY,
+    Level.COUNTY: Level.TOWN,
+    Level.TOWN: Level.VILLAGE,
+    Level.VILLAGE: Level.GRID,
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A unit the cockpit shows: the whole platform, a city, county, town, village or grid."""
+
+    level: int  # models.Level; a city is Level.ALL restricted to its counties
+    id: int
+    name: str
+    county_ids: tuple[int, ...] = ()  # for a city: its counties
+
+    @property
+    def token(self) -> str:
+        return f"{self.level}-{self.id}"
+
+    @property
+    def label(self) -> str:
+        return Level(self.level).label if self.level != Level.ALL or self.county_ids else "全部"
+
+    def rows(self) -> Q:
+        """The DailyFigure rows holding this place's own figures."""
+        if self.county_ids:
+            return Q(level=Level.COUNTY, unit_id__in=self.county_ids)
+        return Q(level=self.level, unit_id=self.id)
+
+    def case_filter(self) -> dict[str, Any]:
+        """The /cases/ query parameters that list this place's cases."""
+        if self.level == Level.GRID:
+            return {"grid": self.id}
+        if self.level == Level.ALL:
+            return {}  # everything, or a city: the reader's own scope already is that city
+        return {"unit": self.id}
+
+
+def _is_admin(user: User) -> bool:
+    return bool(user.is_superuser or user.role == Role.ADMIN)
+
+
+def _unit_place(unit: AdminUnit) -> Place:
+    if unit.level == UnitLevel.CITY:
+        counties = tuple(AdminUnit.objects.filter(parent=unit).values_list("id", flat=True))
+        return Place(Level.ALL, unit.pk, unit.name, county_ids=counties)
+    return Place(UNIT_LEVELS[UnitLevel(unit.level)], unit.pk, unit.name)
+
+
+def root_place(user: User) -> Place:
+    """The widest place the user may open: everything for an administrator, else their unit."""
+    if _is_admin(user):
+        return Place(Level.ALL, 0, "全部")
+    if user.role in COCKPIT_ROLES and user.unit is not None:
+        return _unit_place(user.unit)
+    raise NotFound(NOT_IN_SCOPE, field="place", code="not_found")
+
+
+def _unit_in_scope(user: User, unit: AdminUnit) -> bool:
+    if _is_admin(user):
+        return True
+    node: AdminUnit | None = unit
+    while node is not None:
+        if node.pk == user.unit_id:
+            return True
+        node = node.parent
+    return False
+
+
+def place_get_for_user(user: User, token: str | None) -> Place:
+    """Fetch-and-check in one call: ``token`` is "<level>-<id>" (Place.token); empty = the user's root."""
+    root = root_place(user)
+    if not token or token == root.token:
+        return root
+    try:
+        level, pk = (int(part) for part in token.split("-", 1))
+    except ValueError:
+        raise NotFound(NOT_IN_SCOPE, field="place", code="not_found") from None
+    if level == Level.GRID:
+        grid = grids_for_user(user).filter(pk=pk).only("id", "name").first()
+        if grid is None:
+            raise NotFound(NOT_IN_SCOPE, field="place", code="not_found")
+        return Place(Level.GRID, grid.pk, grid.name)
+    unit = AdminUnit.objects.select_related("parent__parent__parent").filter(pk=pk).first()
+    if unit is None or unit.level not in UNIT_LEVELS or UNIT_LEVELS[UnitLevel(unit.level)] != level:
+        raise NotFound(NOT_IN_SCOPE, field="place", code="not_found")
+    if not _unit_in_scope(user, unit):
+        raise NotFound(NOT_IN_SCOPE, field="place", code="not_found")
+    return _unit_place(unit)
+
+
+def place_trail(user: User, place: Place) -> list[Place]:
+    """The places from the user's root down to ``place``, for the breadcrumb."""
+    root = root_place(user)
+    trail = [place]
+    if place.level == Level.GRID:
+        grid = (
+            Grid.objects.select_related("village")
+            .only("village__id", "village__name", "village__level")
+            .get(pk=place.id)
+        )
+        unit: AdminUnit | None = grid.village
+    elif place.level == Level.ALL:
+        unit = None
+    else:
+        unit = AdminUnit.objects.get(pk=place.id).parent
+    while unit is not None and trail[0].token != root.token:
+        if unit.level == UnitLevel.CITY or unit.level not in UNIT_LEVELS:
+            break
+        trail.insert(0, _unit_place(unit))
+        unit = unit.parent
+    if trail[0].token != root.token:
+        trail.insert(0, root)
+    return trail
+
+
+def children(place: Place) -> list[Place]:
+    """The places one level down: counties, towns, villages, then (non-micro) grids."""
+    if place.county_ids:
+        units = AdminUnit.objects.filter(pk__in=place.county_ids)
+        return [Place(Level.COUNTY, u.pk, u.name) for u in units.only("id", "name")]
+    child = CHILD_LEVEL.get(Level(place.level))
+    if child is None:
+        return []
+    if child == Level.GRID:
+        grids = Grid.objects.filter(village_id=place.id, active=True).exclude(tier=GridTier.MICRO)
+        return [Place(Level.GRID, g.pk, g.name) for g in grids.only("id", "name").order_by("code")]
+    qs = (
+        AdminUnit.objects.filter(level=UnitLevel.COUNTY)
+        if place.level == Level.ALL
+        else AdminUnit.objects.filter(parent_id=place.id)
+    )
+    return [Place(child, u.pk, u.name) for u in qs.only("id", "name").order_by("code")]
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+SUMS = {name: Sum(name) for name in COUNTER_FIELDS}
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(COUNTER_FIELDS, 0)
+
+
+def _clean(row: dict[str, Any]) -> dict[str, int]:
+    return {name: int(row.get(name) or 0) for name in COUNTER_FIELDS}
+
+
+def _figures(place: Place, period: Period) -> QuerySet[DailyFigure]:
+    return DailyFigure.objects.filter(place.rows(), day__gte=period.first, day__lte=period.last)
+
+
+def totals(place: Place, period: Period) -> dict[str, int]:
+    return _clean(_figures(place, period).filter(dim=Dim.TOTAL).aggregate(**SUMS))
+
+
+def by_day(place: Place, period: Period) -> list[tuple[date, dict[str, int]]]:
+    rows = _figures(place, period).filter(dim=Dim.TOTAL).values("day").annotate(**SUMS).order_by("day")
+    return [(row["day"], _clean(row)) for row in rows]
+
+
+def by_dim(place: Place, period: Period, dim: Dim) -> dict[str, dict[str, int]]:
+    """Counters per channel code or category id (as text) of the place over the period."""
+    rows = _figures(place, period).filter(dim=dim).values("key").annotate(**SUMS).order_by()
+    return {row["key"]: _clean(row) for row in rows}
+
+
+def by_children(place: Place, period: Period) -> list[tuple[Place, dict[str, int]]]:
+    kids = children(place)
+    if not kids:
+        return []
+    level = kids[0].level
+    rows = (
+        DailyFigure.objects.filter(
+            level=level,
+            unit_id__in=[k.id for k in kids],
+            dim=Dim.TOTAL,
+            day__gte=period.first,
+            day__lte=period.last,
+        )
+        .values("unit_id")
+        .annotate(**SUMS)
+        .order_by()
+    )
+    found = {row["unit_id"]: _clean(row) for row in rows}
+    return [(kid, found.get(kid.id, _zero())) for kid in kids]
+
+
+def category_names(ids: Iterable[str]) -> dict[str, str]:
+    wanted = [int(i) for i in ids if i.isdigit() and i != "0"]
+    names = {str(pk): name for pk, name in Category.objects.filter(pk__in=wanted).values_list("pk", "name")}
+    names["0"] = "未分类"
+    return names
+
+
+def category_codes(ids: Iterable[str]) -> dict[str, str]:
+    wanted = [int(i) for i in ids if i.isdigit() and i != "0"]
+    return {str(pk): code for pk, code in Category.objects.filter(pk__in=wanted).values_list("pk", "code")}
+
+
+# --- the map: live state of the grids --------------------------------------------------------------
+
+WARNING_LEVELS = ("green", "yellow", "orange", "red")
+WARNING_LABELS = {"green": "正常", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
+
+
+def warning_level(open_cases: int, overdue: int) -> str:
+    """Green … red: the higher of the levels reached by open cases and by overdue cases (thresholds in
+    settings: DUALGRID_COCKPIT_OPEN_THRESHOLDS / _OVERDUE_THRESHOLDS, each yellow,orange,red)."""
+    level = 0
+    for value, thresholds in (
+        (open_cases, settings.DUALGRID["COCKPIT_OPEN_THRESHOLDS"]),
+        (overdue, settings.DUALGRID["COCKPIT_OVERDUE_THRESHOLDS"]),
+    ):
+        level = max(level, sum(1 for threshold in thresholds if value >= threshold))
+    return WARNING_LEVELS[level]
+
+
+def grid_states(user: User, place: Place) -> list[dict[str, Any]]:
+    """Every (non-micro) grid of ``place`` in the user's scope with its open and overdue cases now
+    and its warning level. Reads the open cases only (an index range on status), not the archive."""
+    grids = grids_for_user(user).filter(active=True).exclude(tier=GridTier.MICRO)
+    cases = cases_for_user(user).filter(status__in=list(ACTIVE_STATES), grid_id__isnull=False)
+    if place.level == Level.GRID:
+        grids, cases = grids.filter(pk=place.id), cases.filter(grid_id=place.id)
+    elif place.county_ids:
+        grids, cases = (
+            grids.filter(county_id__in=place.county_ids),
+            cases.filter(county_id__in=place.county_ids),
+        )
+    elif place.level != Level.ALL:
+        unit = AdminUnit(pk=place.id, level={v: k for k, v in UNIT_LEVELS.items()}[Level(place.level)])
+        grids, cases = grids.filter(within_unit(unit)), cases.filter(within_unit(unit))
+    counts = {
+        row["grid_id"]: row
+        for row in cases.values("grid_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline_state=DeadlineState.OVERDUE)))
+        .order_by()
+    }
+    states = []
+    for grid_id, code, name, village in grids.values_list("id", "code", "name", "village__name").order_by(
+        "code"
+    ):
+        row = counts.get(grid_id, {})
+        open_cases, overdue = int(row.get("open", 0)), int(row.get("overdue", 0))
+        level = warning_level(open_cases, overdue)
+        states.append(
+            {
+                "id": grid_id,
+                "code": code,
+                "name": name,
+                "village": village,
+                "open": open_cases,
+                "overdue": overdue,
+                "level": level,
+                "level_label": WARNING_LABELS[level],
+            }
+        )
+    return states
