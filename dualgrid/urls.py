@@ -14,6 +14,7 @@ urlpatterns = [
     path("people/", include("dualgrid.people.urls")),
     path("exchange/", include("dualgrid.exchange.urls")),
     path("watch/", include("dualgrid.watch.urls")),
+    path("cockpit/", include("dualgrid.cockpit.urls")),
     # Uploaded photos show people and homes: there is no public /media/ path. Each is served by a
     # view that checks the reader's scope (web:case_photo, people:visit_photo, the API's case_photo).
     path("", include("dualgrid.web.urls")),

@@ -158,23 +158,34 @@ COUNTED_EVENTS = Q(
     ]
 ) | Q(to_status=Status.CLOSED)
 
+# The finest grain the events are grouped by in SQL; every slice is a sum over these rows.
+FINE_COLUMNS: dict[str, Any] = {
+    "d": TruncDate("created_at", tzinfo=LOCAL_TZ),
+    "county": F("case__county_id"),
+    "town": F("case__town_id"),
+    "village": F("case__village_id"),
+    "grid": F("case__grid_id"),
+    "channel": F("case__channel"),
+    "top": Coalesce("case__category__parent_id", "case__category_id"),
+    "leaf": F("case__category_id"),
+}
 PLACE_COLUMNS: dict[Level, str | None] = {
     Level.ALL: None,
-    Level.COUNTY: "case__county_id",
-    Level.TOWN: "case__town_id",
-    Level.VILLAGE: "case__village_id",
-    Level.GRID: "case__grid_id",
+    Level.COUNTY: "county",
+    Level.TOWN: "town",
+    Level.VILLAGE: "village",
+    Level.GRID: "grid",
 }
-DIM_KEYS: dict[Dim, Any] = {
+DIM_COLUMNS: dict[Dim, str | None] = {
     Dim.TOTAL: None,
-    Dim.CHANNEL: F("case__channel"),
-    Dim.TOP_CATEGORY: Coalesce("case__category__parent_id", "case__category_id"),
-    Dim.CATEGORY: F("case__category_id"),
+    Dim.CHANNEL: "channel",
+    Dim.TOP_CATEGORY: "top",
+    Dim.CATEGORY: "leaf",
 }
 # A grid's figures by channel or leaf category would multiply rows by ~50 for little use: grids get
 # the total and the top-level categories; units above them every breakdown.
 SLICES = [
-    (level, dim)
+    (int(level), PLACE_COLUMNS[level], str(dim), DIM_COLUMNS[dim])
     for level in Level
     for dim in Dim
     if not (level == Level.GRID and dim in (Dim.CHANNEL, Dim.CATEGORY))
@@ -184,27 +195,34 @@ SliceKey = tuple[date, int, int, str, str]
 
 
 def _aggregate(events: QuerySet[CaseEvent]) -> dict[SliceKey, list[int]]:
-    """The counters of ``events`` per (day, level, unit, dim, key): one GROUP BY per slice."""
+    """The counters of ``events`` per (day, level, unit, dim, key): one GROUP BY at the finest grain
+    (day × place × channel × category) in SQL, then summed into each slice here."""
     aggregates = {name: counter.aggregate for name, counter in COUNTERS.items()}
-    events = events.filter(COUNTED_EVENTS).order_by()
+    fine = (
+        events.filter(COUNTED_EVENTS)
+        .annotate(**FINE_COLUMNS)
+        .values(*FINE_COLUMNS)
+        .annotate(**aggregates)
+        .order_by()
+    )
     rows: dict[SliceKey, list[int]] = {}
-    for level, dim in SLICES:
-        qs = events.annotate(d=TruncDate("created_at", tzinfo=LOCAL_TZ))
-        group = ["d"]
-        column = PLACE_COLUMNS[level]
-        if column is not None:
-            qs = qs.filter(**{f"{column}__isnull": False}).annotate(u=F(column))
-            group.append("u")
-        key_expr = DIM_KEYS[dim]
-        if key_expr is not None:
-            qs = qs.annotate(k=key_expr)
-            group.append("k")
-        for row in qs.values(*group).annotate(**aggregates):
-            counters = [round(row[name] or 0) for name in COUNTER_FIELDS]
-            if not any(counters):
-                continue
-            key = "" if dim == Dim.TOTAL else str(row["k"] if row["k"] is not None else 0)
-            rows[(row["d"], int(level), int(row.get("u", 0)), str(dim), key)] = counters
+    width = len(COUNTER_FIELDS)
+    for row in fine.iterator(chunk_size=10_000):
+        counters = [round(row[name] or 0) for name in COUNTER_FIELDS]
+        if not any(counters):
+            continue
+        for level, place_column, dim, key_column in SLICES:
+            unit = row[place_column] if place_column else 0
+            if unit is None:
+                continue  # a case without that place (outside every grid) has no row at that level
+            key = "" if key_column is None else str(row[key_column] if row[key_column] is not None else 0)
+            slot = (row["d"], level, unit, dim, key)
+            acc = rows.get(slot)
+            if acc is None:
+                rows[slot] = counters.copy()
+            else:
+                for i in range(width):
+                    acc[i] += counters[i]
     return rows
 
 

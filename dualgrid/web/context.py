@@ -20,17 +20,32 @@ COVERAGE = ("places:coverage", "一格一群")
 IMPORT = ("exchange:import", "数据导入")
 WATCH = ("watch:feed", "巡群")
 PATROL = ("watch:patrol", "巡群统计")
+COCKPIT = ("cockpit:index", "驾驶舱")
 NOTICES = ("watch:notices", "宣传推送")
 OUTBOX = ("watch:outbox", "发送记录")
 # Urgent group messages nobody handled in time: a red count on 巡群 for the centre and grid workers.
 ALERTED_IN_NAV = {Role.DISPATCHER, Role.GRIDWORKER}
-CENTRE = [QUEUE, WATCH, NOTICES, CASES, NEW, GRIDS, COVERAGE, STAFF, RESIDENTS, REGISTER, COMPLIANCE, IMPORT]
+CENTRE = [
+    QUEUE,
+    WATCH,
+    NOTICES,
+    CASES,
+    COCKPIT,
+    NEW,
+    GRIDS,
+    COVERAGE,
+    STAFF,
+    RESIDENTS,
+    REGISTER,
+    COMPLIANCE,
+    IMPORT,
+]
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
     Role.DISPATCHER: CENTRE,
     Role.CALLTAKER: [NEW, CASES],
     Role.GRIDWORKER: [TASKS, WATCH, VISITS, CASES, ("web:case_new", "巡查上报"), GRIDS, REGISTER],
     Role.HANDLER: [TASKS, CASES],
-    Role.LEADER: [CASES, GRIDS, COVERAGE, RESIDENTS, REGISTER, COMPLIANCE, PATROL],
+    Role.LEADER: [COCKPIT, CASES, GRIDS, COVERAGE, RESIDENTS, REGISTER, COMPLIANCE, PATROL],
     Role.ADMIN: [*CENTRE, OUTBOX],
 }
 

@@ -1,0 +1,108 @@
+/* 驾驶舱: ECharts charts from the page's figures (json_script) and the grid warning map (Leaflet). */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("cockpit-data").textContent);
+  var COLORS = { green: "#43a047", yellow: "#fdd835", orange: "#fb8c00", red: "#e53935" };
+  var charts = [];
+
+  function chart(id, option, hrefs) {
+    var el = document.getElementById(id);
+    if (!el || !window.echarts) return;
+    var c = echarts.init(el);
+    c.setOption(option);
+    if (hrefs) {
+      c.on("click", function (p) { if (hrefs[p.dataIndex]) window.location.href = hrefs[p.dataIndex]; });
+    }
+    charts.push(c);
+  }
+
+  var grid = { left: 40, right: 16, top: 32, bottom: 28, containLabel: true };
+  chart("chart-daily", {
+    tooltip: { trigger: "axis" },
+    legend: { data: ["受理", "结案"], top: 0 },
+    grid: grid,
+    xAxis: { type: "category", data: data.daily.map(function (d) { return d.day.slice(5); }) },
+    yAxis: { type: "value", minInterval: 1 },
+    series: [
+      { name: "受理", type: data.daily.length > 45 ? "line" : "bar", data: data.daily.map(function (d) { return d.received; }), itemStyle: { color: "#10457f" }, showSymbol: false },
+      { name: "结案", type: "line", data: data.daily.map(function (d) { return d.closed; }), itemStyle: { color: "#1e7b3a" }, showSymbol: false }
+    ]
+  }, data.daily.map(function (d) { return d.href; }));
+
+  chart("chart-channels", {
+    tooltip: { trigger: "item", formatter: "{b}：{c}件（{d}%）" },
+    series: [{
+      type: "pie", radius: ["35%", "68%"], label: { formatter: "{b}\n{c}" },
+      data: data.channels.map(function (r) { return { name: r.name, value: r.received }; })
+    }]
+  }, data.channels.map(function (r) { return r.href; }));
+
+  function barH(id, rows) {
+    var shown = rows.slice().reverse();
+    chart(id, {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", data: shown.map(function (r) { return r.name; }), axisLabel: { width: 96, overflow: "truncate" } },
+      series: [{ type: "bar", name: "受理", data: shown.map(function (r) { return r.received; }), itemStyle: { color: "#10457f" } }]
+    }, shown.map(function (r) { return r.href; }));
+  }
+  barH("chart-top", data.top_categories);
+
+  if (data.units.length) {
+    chart("chart-units", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { data: ["受理", "结案"], top: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: data.units.map(function (u) { return u.name; }), axisLabel: { interval: 0, rotate: data.units.length > 8 ? 30 : 0 } },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [
+        { name: "受理", type: "bar", data: data.units.map(function (u) { return u.received; }), itemStyle: { color: "#10457f" } },
+        { name: "结案", type: "bar", data: data.units.map(function (u) { return u.closed; }), itemStyle: { color: "#1e7b3a" } }
+      ]
+    }, data.units.map(function (u) { return u.received_href; }));
+  }
+
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+
+  // --- map -------------------------------------------------------------------------------------
+  var mapEl = document.getElementById("cockpit-map");
+  if (!mapEl || !window.L) return;
+  var map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.25 });
+  map.setView([30, 107], 5);
+  if (mapEl.dataset.tileUrl) L.tileLayer(mapEl.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
+  function escape(s) {
+    return String(s).replace(/[&<>"]/g, function (ch) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[ch]; });
+  }
+  Promise.all([
+    fetch(mapEl.dataset.mapUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+    fetch(mapEl.dataset.geojsonUrl).then(function (r) { return r.json(); })
+  ]).then(function (res) {
+    var states = {};
+    res[0].grids.forEach(function (g) { states[g.id] = g; });
+    Object.keys(res[0].counts).forEach(function (k) {
+      var el = document.getElementById("count-" + k);
+      if (el) el.textContent = res[0].counts[k];
+    });
+    var features = res[1].features.filter(function (f) { return states[f.properties.id]; });
+    var layer = L.geoJSON({ type: "FeatureCollection", features: features }, {
+      style: function (f) {
+        return { color: "#37474f", weight: 0.8, fillColor: COLORS[states[f.properties.id].level], fillOpacity: 0.7 };
+      },
+      onEachFeature: function (f, l) {
+        var g = states[f.properties.id];
+        l.bindTooltip(
+          "<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件<br>" + escape(g.level_label),
+          { sticky: true }
+        );
+        l.on("mouseover", function () { l.setStyle({ weight: 2.5 }); });
+        l.on("mouseout", function () { layer.resetStyle(l); });
+        l.on("click", function () { window.location.href = g.url; });
+      }
+    }).addTo(map);
+    if (features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    else document.getElementById("map-note").textContent = "范围内没有带边界的网格。";
+  }).catch(function () {
+    document.getElementById("map-note").textContent = "地图数据加载失败，请刷新重试。";
+  });
+})();

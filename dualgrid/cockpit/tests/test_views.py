@@ -1,0 +1,126 @@
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from dualgrid.cases import services
+from dualgrid.cases.tests.factories import act, report
+from dualgrid.cockpit.models import Level
+from dualgrid.cockpit.rollup import rollup_events
+from dualgrid.cockpit.selectors import warning_level
+from dualgrid.conftest import POINT_IN_B, POINT_IN_C, Cast
+
+from .stories import at, midnight_case
+
+MARCH = "from=2026-03-01&to=2026-03-31"
+
+
+@pytest.fixture
+def leader(cast: Cast, login: Any) -> Client:
+    return login(cast.leader)  # type: ignore[no-any-return]
+
+
+def test_the_page_shows_figures_with_their_definitions_and_links(cast: Cast, leader: Client) -> None:
+    case = midnight_case(cast)
+    rollup_events(settle_seconds=0)
+    response = leader.get(f"/cockpit/?{MARCH}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in (
+        "驾驶舱 · 潼南区",
+        "办结率",
+        "结案率 = 结案数 ÷（应结案数 − 缓办数）",
+        "满意率 = 满意 ÷ 已评价",
+        "桂林街道",
+    ):
+        assert text in page
+    received = next(c for c in response.context["data"]["cards"] if c["key"] == "received")
+    assert received["display"] == "1"
+    listed = leader.get(received["href"])
+    assert [c.number for c in listed.context["page"].object_list] == [case.number]
+    closed = next(c for c in response.context["data"]["cards"] if c["key"] == "closed")
+    assert "status=closed" in closed["href"] and "closed_from=2026-03-01" in closed["href"]
+    assert "vendor/echarts.min.js" in page and "vendor/leaflet/leaflet.js" in page
+    assert "cdn" not in page.lower()
+
+
+def test_drilling_down_to_a_town_and_a_grid(cast: Cast, leader: Client) -> None:
+    midnight_case(cast)
+    rollup_events(settle_seconds=0)
+    town = leader.get(f"/cockpit/?place={Level.TOWN}-{cast.town_a.pk}&{MARCH}")
+    assert town.status_code == 200
+    assert [u["name"] for u in town.context["data"]["units"]] == ["大佛社区"]
+    assert [p.name for p in town.context["trail"]] == ["潼南区", "桂林街道"]
+    grid = leader.get(f"/cockpit/?place={Level.GRID}-{cast.grid_a.pk}&{MARCH}")
+    assert grid.status_code == 200
+    assert [p.name for p in grid.context["trail"]] == ["潼南区", "桂林街道", "大佛社区", "大佛社区第1网格"]
+    assert grid.context["data"]["cards"][0]["value"] == 1
+    assert "grid=" in grid.context["data"]["cards"][0]["href"]
+
+
+def test_json_endpoints(cast: Cast, leader: Client) -> None:
+    midnight_case(cast)
+    rollup_events(settle_seconds=0)
+    data = leader.get(f"/cockpit/figures.json?{MARCH}").json()
+    assert data["period"] == {"from": "2026-03-01", "to": "2026-03-31"}
+    assert {c["key"]: c["display"] for c in data["cards"]}["completion_rate"] == "100.0%"
+    assert len(data["daily"]) == 31
+    assert data["channels"][0]["name"] == "网页/扫码"
+    bad = leader.get("/cockpit/figures.json?from=2026-03-09&to=2026-03-01").json()
+    assert bad["period"]["from"].endswith("-01")  # an inverted range falls back to this month
+
+
+def test_scope_and_roles(cast: Cast, login: Any) -> None:
+    town_b = login(cast.town_dispatcher)
+    assert town_b.get("/cockpit/").context["place"].name == "群力镇"
+    assert town_b.get(f"/cockpit/?place={Level.TOWN}-{cast.town_a.pk}").status_code == 404
+    assert town_b.get(f"/cockpit/map.json?place={Level.GRID}-{cast.grid_a.pk}").status_code == 404
+    assert login(cast.worker_a).get("/cockpit/").status_code == 403
+    assert login(cast.calltaker).get("/cockpit/figures.json").status_code == 403
+    assert Client().get("/cockpit/").status_code == 302
+    assert login(cast.admin).get("/cockpit/").context["place"].name == "全部"
+
+
+def test_warning_levels_take_the_higher_of_open_and_overdue(settings: Any) -> None:
+    settings.DUALGRID = {
+        **settings.DUALGRID,
+        "COCKPIT_OPEN_THRESHOLDS": (5, 10, 20),
+        "COCKPIT_OVERDUE_THRESHOLDS": (1, 3, 5),
+    }
+    assert warning_level(0, 0) == "green"
+    assert warning_level(4, 0) == "green"
+    assert warning_level(5, 0) == "yellow"
+    assert warning_level(10, 0) == "orange"
+    assert warning_level(2, 1) == "yellow"
+    assert warning_level(6, 3) == "orange"
+    assert warning_level(25, 0) == "red"
+    assert warning_level(3, 5) == "red"
+
+
+def test_the_map_colours_every_grid_from_open_and_overdue_cases(
+    cast: Cast, leader: Client, settings: Any
+) -> None:
+    settings.DUALGRID = {
+        **settings.DUALGRID,
+        "COCKPIT_OPEN_THRESHOLDS": (2, 3, 4),
+        "COCKPIT_OVERDUE_THRESHOLDS": (1, 2, 3),
+    }
+    with at("2026-03-02 09:00"):
+        late = report(cast, category="T0101")  # auto-dispatched to grid A, never signed
+        report(cast, point=POINT_IN_B, category="T0101")
+        report(cast, point=POINT_IN_B, category="T0101")
+        voided = report(cast, point=POINT_IN_C, category="T03")  # no routing rule: waits for the centre
+        act(cast.dispatcher, voided, "reject", "重复反映")
+    with at("2026-03-20 09:00"):
+        services.deadline_sweep()
+    with at("2026-03-20 09:00"):
+        data = leader.get("/cockpit/map.json").json()
+    grids = {g["name"]: g for g in data["grids"]}
+    assert {k: (g["open"], g["overdue"], g["level"]) for k, g in grids.items()} == {
+        "大佛社区第1网格": (1, 1, "yellow"),  # one overdue
+        "大佛社区第2网格": (2, 2, "orange"),  # two open, both overdue by now
+        "白兔村第1网格": (0, 0, "green"),  # its only case was voided
+    }
+    assert grids["大佛社区第1网格"]["url"] == f"/places/grids/{cast.grid_a.pk}/"
+    assert data["counts"] == {"green": 1, "yellow": 1, "orange": 1, "red": 0}
+    assert late.grid_id == cast.grid_a.pk

@@ -1,0 +1,102 @@
+"""驾驶舱 pages and their JSON: thin over ``selectors`` and ``figures``."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from dualgrid.accounts.models import User
+from dualgrid.web.views import staff_page
+
+from . import figures, selectors
+from .indicators import Period
+from .selectors import COCKPIT_ROLES, WARNING_LABELS
+
+MAX_DAYS = 3 * 366
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _period(request: HttpRequest) -> tuple[Period, str]:
+    """The period asked for: ``from``/``to`` (local dates, at most three years), else a preset."""
+    try:
+        first = date.fromisoformat(request.GET.get("from", ""))
+        last = date.fromisoformat(request.GET.get("to", ""))
+    except ValueError:
+        pass
+    else:
+        if first <= last and (last - first).days < MAX_DAYS:
+            return Period(first, last), "custom"
+    preset = request.GET.get("period", "month")
+    if preset not in figures.PRESETS:
+        preset = "month"
+    return figures.preset_period(preset), preset
+
+
+@staff_page(*COCKPIT_ROLES)
+@require_GET
+def cockpit(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    place = selectors.place_get_for_user(user, request.GET.get("place"))
+    period, preset = _period(request)
+    data = figures.figures(user, place, period)
+    period_query = f"from={period.first}&to={period.last}" if preset == "custom" else f"period={preset}"
+    context: dict[str, Any] = {
+        "data": data,
+        "place": place,
+        "trail": selectors.place_trail(user, place),
+        "period": period,
+        "preset": preset,
+        "presets": figures.PRESETS.items(),
+        "period_query": period_query,
+        "today": figures.today(),
+        "earliest": figures.today() - timedelta(days=MAX_DAYS - 1),
+        "warning_labels": WARNING_LABELS,
+        "map_url": f"{reverse('cockpit:map')}?place={place.token}",
+    }
+    return render(request, "cockpit/cockpit.html", context)
+
+
+@staff_page(*COCKPIT_ROLES)
+@require_GET
+def figures_json(request: HttpRequest) -> JsonResponse:
+    user = _user(request)
+    place = selectors.place_get_for_user(user, request.GET.get("place"))
+    period, _ = _period(request)
+    return JsonResponse(figures.figures(user, place, period), json_dumps_params={"ensure_ascii": False})
+
+
+@staff_page(*COCKPIT_ROLES)
+@require_GET
+def map_json(request: HttpRequest) -> JsonResponse:
+    """The grids of the place with their open/overdue cases and warning colour (polygons come from
+    /geo/grids.geojson, cached and shared with the other maps)."""
+    user = _user(request)
+    place = selectors.place_get_for_user(user, request.GET.get("place"))
+    grids = selectors.grid_states(user, place)
+    grid_page = reverse("places:grid_detail", args=[0])
+    for grid in grids:
+        grid["url"] = grid_page.replace("/0/", f"/{grid['id']}/")
+    counts = {level: 0 for level in selectors.WARNING_LEVELS}
+    for grid in grids:
+        counts[grid["level"]] += 1
+    return JsonResponse(
+        {
+            "place": place.token,
+            "thresholds": {
+                "open": list(settings.DUALGRID["COCKPIT_OPEN_THRESHOLDS"]),
+                "overdue": list(settings.DUALGRID["COCKPIT_OVERDUE_THRESHOLDS"]),
+            },
+            "counts": counts,
+            "grids": grids,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
