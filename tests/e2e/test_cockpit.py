@@ -1,0 +1,62 @@
+"""Issue #5 in a real browser: the cockpit at 1920×1080 and at phone size — figures, charts, the
+grid map coloured by warning level, a drill-down and a click from the map into a grid."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from dualgrid.cases.models import Status
+from dualgrid.cases.tests.factories import case_in_state, report
+from dualgrid.cockpit.rollup import rollup_events
+from dualgrid.conftest import POINT_IN_B
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
+
+
+def test_cockpit_desktop_and_phone(site, cast, browser, new_page, login, shot, page_errors, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DUALGRID = {**settings.DUALGRID, "COCKPIT_OPEN_THRESHOLDS": (1, 2, 3)}
+    case_in_state(cast, Status.CLOSED)
+    report(cast, category="T0101")
+    report(cast, point=POINT_IN_B, category="T0101")
+    report(cast, point=POINT_IN_B, category="T0201")
+    rollup_events(settle_seconds=0)
+
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **FULL_HD)
+    page = context.new_page()
+    page_errors.watch(page, "leader")
+    login(page, site.url, "leader")
+    page.goto(f"{site.url}/cockpit/")
+    page.wait_for_load_state("load")
+    expect(page.locator(".figure-card").first).to_contain_text("受理量")
+    expect(page.locator(".figure-card").first.locator(".figure-value")).to_have_text("4件")
+    expect(page.locator("#cockpit-map path.leaflet-interactive")).to_have_count(3)
+    expect(page.locator("#chart-daily canvas")).to_have_count(1)
+    fills = page.locator("#cockpit-map path.leaflet-interactive").evaluate_all(
+        "els => els.map(e => e.getAttribute('fill'))"
+    )
+    assert sorted(fills) == sorted(["#fdd835", "#fb8c00", "#43a047"])  # A: 1 open, B: 2 open, C: none
+    expect(page.locator("#count-orange")).to_have_text("1")
+    shot(page, "cockpit-1920x1080")
+
+    page.locator("table a", has_text="桂林街道").click()
+    expect(page.locator(".page-title")).to_have_text("驾驶舱 · 桂林街道")
+    page.locator("table a", has_text="大佛社区").first.click()
+    expect(page.locator(".crumbs")).to_contain_text("潼南区")
+    page.locator(".figure-card .figure-value").first.click()
+    expect(page).to_have_url(re.compile(r"/cases/\?unit=\d+&created_from="))
+    expect(page.locator("#case-results")).to_contain_text("车辆乱停")
+
+    phone = new_page("leader-phone", "phone")
+    login(phone, site.url, "leader")
+    phone.goto(f"{site.url}/cockpit/?period=7d")
+    expect(phone.locator("#cockpit-map path.leaflet-interactive")).to_have_count(3)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(phone, "cockpit-390x844")
+    grid_b = phone.locator("#cockpit-map path.leaflet-interactive[fill='#fb8c00']")
+    grid_b.scroll_into_view_if_needed()
+    grid_b.click()
+    expect(phone).to_have_url(re.compile(rf"/places/grids/{cast.grid_b.pk}/$"))
+    context.close()
