@@ -318,7 +318,7 @@ def _triage_batch(texts: Sequence[Any], state: _State) -> list[TriageResult]:
     need_docs = state.actionable is not None or state.category is not None
     if need_docs:
         for i in readable:
-            docs[i] = to_doc(pres[i].norm)
+            docs[i] = to_doc(pres[i].norm, normalized=True)
 
     # Actionability: a dedicated model, else a category model that knows a chatter label.
     act_model = state.actionable

@@ -77,17 +77,18 @@ def normalize(text: Any) -> str:
     return text[:MAX_CHARS]
 
 
-def words(text: Any) -> list[str]:
+def words(text: Any, *, normalized: bool = False) -> list[str]:
     """The words of a raw text (jieba's precise mode), without punctuation, emoji or spaces."""
-    norm = normalize(text)
+    norm = text if normalized else normalize(text)
     if not norm:
         return []
-    return [w for w in _tokenizer().lcut(norm) if _WORDY.search(w)]
+    # HMM off: no guessing of unknown words (a third faster); the character n-grams cover them anyway.
+    return [w for w in _tokenizer().lcut(norm, HMM=False) if _WORDY.search(w)]
 
 
-def to_doc(text: Any) -> str:
-    """A raw text as a token document."""
-    return " ".join(words(text))
+def to_doc(text: Any, *, normalized: bool = False) -> str:
+    """A raw text (or one already passed through ``normalize``) as a token document."""
+    return " ".join(words(text, normalized=normalized))
 
 
 def tokens_to_doc(tokens: Any) -> str:

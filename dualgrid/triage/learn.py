@@ -139,7 +139,11 @@ def build_pipeline(*, n_docs: int, min_class: int, C: float = 1.0) -> Any:
     )
     svm = LinearSVC(C=C)
     folds = min(3, min_class)
-    classifier: Any = CalibratedClassifierCV(svm, cv=folds, method="sigmoid") if folds >= 2 else svm
+    # ensemble=False: the calibration is learnt from cross-validated scores, but one SVM (fitted on all
+    # the data) is kept, not one per fold: a third of the memory and of the prediction time.
+    classifier: Any = (
+        CalibratedClassifierCV(svm, cv=folds, method="sigmoid", ensemble=False) if folds >= 2 else svm
+    )
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
@@ -266,6 +270,7 @@ def train(
             version = f"{base}-{n}"
     out = _check_out_dir(Path(out_dir) if out_dir else models_root() / version)
     out.mkdir(parents=True, exist_ok=True)
+    _slim(pipeline)
     joblib.dump(pipeline, out / MODEL_FILE, compress=3)
     meta = {
         "format": FORMAT,
@@ -286,6 +291,14 @@ def train(
     }
     (out / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return LoadedModel(pipeline, meta, out, [str(c) for c in pipeline.classes_])
+
+
+def _slim(pipeline: Any) -> None:
+    """Drop what prediction does not need: the vectorisers' lists of pruned terms (often most of the
+    model's size; scikit-learn keeps them only for inspection)."""
+    for _, vectorizer in pipeline.named_steps["features"].transformer_list:
+        if hasattr(vectorizer, "stop_words_"):
+            delattr(vectorizer, "stop_words_")
 
 
 def train_file(path: str | Path, out_dir: str | Path | None = None, **kwargs: Any) -> LoadedModel:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 ACTIONABLE_KINDS = ("emergency", "hazard", "dispute", "help", "complaint", "opinion")
 GUARD_KINDS = ("chatter", "ad", "notice")
@@ -215,9 +216,7 @@ class RuleSet:
         self.rules = [r for r in rules if r.alternatives]
         terms = {term for rule in self.rules for alt in rule.alternatives for term in alt}
         ordered = sorted(terms, key=lambda t: (-len(t), t))
-        self._pattern = (
-            re.compile("(?=(" + "|".join(re.escape(t) for t in ordered) + "))") if ordered else None
-        )
+        self._pattern = re.compile("(?=(" + _trie_pattern(ordered) + "))") if ordered else None
         self._prefixes = {t: [p for p in ordered if t.startswith(p)] for t in ordered}
         self._uses: dict[str, list[tuple[int, int]]] = {}
         for ri, rule in enumerate(self.rules):
@@ -253,14 +252,43 @@ class RuleSet:
                 found.setdefault(term, []).append(start)
         if not anywhere:
             return result
-        for rule in self.rules:
+        # Only the alternatives that use a term found here can fire: look at those, in rule order.
+        candidates: dict[int, set[int]] = {}
+        for term in anywhere:
+            for ri, ai in self._uses[term]:
+                candidates.setdefault(ri, set()).add(ai)
+        for ri in sorted(candidates):
+            rule = self.rules[ri]
             where = anywhere if rule.is_guard else found
-            for ai, alt in enumerate(rule.alternatives):
-                if _together(alt, where):
+            for ai in sorted(candidates[ri]):
+                if _together(rule.alternatives[ai], where):
                     result.hits.append(Hit(rule, rule.displays[ai]))
                     break
         result.negated = [v for k, v in negated.items() if k not in found]
         return result
+
+
+def _trie_pattern(terms: Iterable[str]) -> str:
+    """One alternation for many terms, shaped as a trie ("燃气(?:泄漏)?|走(?:失|丢)") so the regex engine
+    branches on each character instead of trying every term at every position; longest match first."""
+    trie: dict[str, Any] = {}
+    for term in terms:
+        node = trie
+        for ch in term:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return "(?:" + body + ")?"
+        return body
+
+    return build(trie)
 
 
 def _together(terms: tuple[str, ...], where: dict[str, list[int]]) -> bool:
