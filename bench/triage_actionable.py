@@ -37,9 +37,17 @@ WEAK_NEGATIVE = {
 }
 
 
-def weak_rows(exclude: set[str], seed: int) -> list[tuple[str, bool]]:
+def weak_rows(exclude: set[str], seed: int, covid_random: int = 0) -> list[tuple[str, bool]]:
     rnd = random.Random(seed)
     rows: list[tuple[str, bool]] = []
+    if covid_random:  # the pool's uniform "random" picks: news, slogans, commentary (README) → chatter
+        pool = [
+            r
+            for r in records("covid_weibo_pool/covid_weibo_pool.jsonl").values()
+            if r["id"] not in exclude and r.get("selection") == "random"
+        ]
+        rnd.shuffle(pool)
+        rows.extend((r["text"], False) for r in pool[:covid_random])
     for rec in records("tipdm2020/replies.jsonl").values():
         if rec["id"] not in exclude and rec.get("title"):
             rows.append((rec["title"], True))
@@ -93,6 +101,12 @@ def main() -> None:
         help="print the misjudged rows (to the terminal only)",
     )
     parser.add_argument("--out", type=Path, default=OUT / "triage_actionable.json")
+    parser.add_argument(
+        "--covid-random",
+        type=int,
+        default=0,
+        help="also N weak chatter rows from covid_weibo_pool's random picks (a post-hoc variant, see PERFORMANCE.md)",
+    )
     args = parser.parse_args()
 
     django_setup()
@@ -128,7 +142,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     exclude = {r["id"] for r in rows}
-    train_rows = weak_rows(exclude, args.seed) + [(r["text"], r["actionable"]) for r in splits["dev"]]
+    train_rows = weak_rows(exclude, args.seed, args.covid_random) + [
+        (r["text"], r["actionable"]) for r in splits["dev"]
+    ]
     examples = [learn.Example(to_doc(t), learn.ACTIONABLE if y else learn.CHATTER) for t, y in train_rows]
     with tempfile.TemporaryDirectory() as tmp:
         model = learn.train(examples, Path(tmp) / "act", task="actionable", test_split=0.2, seed=args.seed)
