@@ -185,6 +185,8 @@ DUALGRID: dict[str, Any] = {
     # Outbox: attempts before a message is marked failed; the wait doubles from the first delay.
     "OUTBOX_MAX_ATTEMPTS": envint("DUALGRID_OUTBOX_MAX_ATTEMPTS", 8),
     "OUTBOX_FIRST_DELAY_SECONDS": envint("DUALGRID_OUTBOX_FIRST_DELAY_SECONDS", 30),
+    # How stale another process's copy of the triage rules and active models may get after an admin change.
+    "TRIAGE_CACHE_SECONDS": envint("DUALGRID_TRIAGE_CACHE_SECONDS", 5),
     # Chatter older than this many days is deleted by the worker (flagged messages and cases' are kept).
     "CHATTER_RETENTION_DAYS": envint("DUALGRID_CHATTER_RETENTION_DAYS", 180),
     # The cockpit counts an event once it is this many seconds old: any transaction that took a lower

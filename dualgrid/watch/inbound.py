@@ -123,10 +123,10 @@ def link_duplicates(messages: list[GroupMessage], now: datetime) -> None:
         if len(pool) < DUPLICATE_CANDIDATES:
             pool.append((case_id, f"{title} {description}"))
     for message in wanted:
-        pool = candidates.get(message.grid_id or 0)
-        if not pool:
+        against = candidates.get(message.grid_id or 0)
+        if not against:
             continue
-        hit = near_duplicate(message.text, pool)
+        hit = near_duplicate(message.text, against)
         if hit is not None:
             case_id, similarity = hit
             message.duplicate_of_id = case_id
