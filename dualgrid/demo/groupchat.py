@@ -359,11 +359,64 @@ def load(rng: random.Random, stdout: Any, *, now: datetime | None = None) -> Non
         made, dismissed = _handle(by_id, rng, now)
         patrols = _patrols(rng, now)
         alerted = feed.alert_sweep(now)
+        notices = _notices(now)
     waiting = GroupMessage.objects.filter(connector=connector, state=MessageState.FLAGGED).count()
     stdout.write(
         f"  已接收网格群消息 {len(plans)} 条：转为事件 {made} 条、忽略 {dismissed} 条、待处置 {waiting} 条"
-        f"（超时提醒 {alerted} 条），巡群记录 {patrols} 条。\n"
+        f"（超时提醒 {alerted} 条），巡群记录 {patrols} 条；已排期宣传推送 {notices} 条。\n"
     )
+
+
+PUBLICITY = [
+    (
+        "防范电信诈骗",
+        "【防诈骗提醒】警惕“免费领鸡蛋”",
+        "近期有人以免费领鸡蛋、赠送保健品为名，诱导老年人交钱购买高价产品。请子女多提醒家中老人："
+        "不听、不信、不转账，遇到可疑情况请拨打110或联系本网格网格员。",
+        "区公安分局",
+        0,
+    ),
+    (
+        "防范电信诈骗",
+        "【防诈骗提醒】陌生来电要求转账，一律是诈骗",
+        "凡是自称公检法要求转账到“安全账户”的，都是诈骗。请不要透露银行卡号、验证码。",
+        "区公安分局",
+        2,
+    ),
+    (
+        "防溺水",
+        "【防溺水】远离堰塘河沟，看管好孩子",
+        "天气转暖，请家长看管好孩子，不到堰塘、河沟、水库边玩耍，不私自下水游泳。",
+        "区教委",
+        4,
+    ),
+]
+
+
+def _notices(now: datetime) -> int:
+    """A few publicity notices, scheduled in the coming days (the demo has no bot to send them)."""
+    from dualgrid.places.models import AdminUnit, UnitLevel
+    from dualgrid.watch.publicity import NoticeInput, notice_create
+
+    author = User.objects.filter(username="dispatcher").first()
+    county = AdminUnit.objects.filter(level=UnitLevel.COUNTY).first()
+    if author is None or county is None:
+        return 0
+    start = timezone.localtime(now).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    for theme, title, body, department, days in PUBLICITY:
+        notice_create(
+            actor=author,
+            data=NoticeInput(
+                title=title,
+                body=body,
+                theme=theme,
+                department=department,
+                units=[county],
+                scheduled_at=start + timedelta(days=days),
+            ),
+            now=now,
+        )
+    return len(PUBLICITY)
 
 
 def reset() -> None:

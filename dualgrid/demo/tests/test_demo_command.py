@@ -12,7 +12,7 @@ from dualgrid.cases.selectors import my_tasks
 from dualgrid.people.models import Assignment, Resident, Visit
 from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
 from dualgrid.watch import feed
-from dualgrid.watch.models import GroupMessage, MessageState, PatrolLog
+from dualgrid.watch.models import GroupMessage, MessageState, Notice, NoticeStatus, PatrolLog
 
 
 @pytest.mark.django_db
@@ -43,6 +43,8 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
     assert 250 <= GroupMessage.objects.count() <= 320
     assert feed.feed_list(User.objects.get(username="gridworker")).exists()
     assert PatrolLog.objects.exists()
+    # 宣传推送: the centre's notices page opens on scheduled notices with their weekly themes.
+    assert Notice.objects.filter(status=NoticeStatus.SCHEDULED, theme="防范电信诈骗").count() == 2
     # Every located case lies in the grid the locator found, and its ancestors agree.
     for case in Case.objects.exclude(grid=None).select_related("grid"):
         assert case.grid is not None
