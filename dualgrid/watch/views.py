@@ -112,6 +112,8 @@ def _card(
         "form": form,
         "error": error,
         "notice": notice,
+        # After 转为事件/忽略 the tab's count is swapped too (out of band), so it never lags the cards.
+        "pending_oob": str(feed.pending_count(_user(request))) if notice else "",
     }
     return render(request, "watch/feed_card.html", context, status=status)
 

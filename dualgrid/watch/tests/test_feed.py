@@ -3,6 +3,7 @@ when two people tap at once), the patrol log, and urgent alerts."""
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -465,3 +466,16 @@ def test_a_message_arriving_through_ingest_reaches_its_grids_feed(cast, connecto
     assert flagged[0].urgency == Urgency.URGENT and flagged[0].reasons
     assert list(feed.feed_list(cast.worker_b)) == []
     assert {m.external_id for m in feed.feed_list(cast.worker_a, "all")} == {"x1", "x2"}
+
+
+def test_an_action_also_refreshes_the_pending_count_on_the_tab(cast, connector, group_a, login) -> None:  # type: ignore[no-untyped-def]
+    first = post(connector, group_a, "谁家的快递放门口了")
+    post(connector, group_a, "谁家的快递放门口了，挡着路")
+    page = login(cast.worker_a).get("/watch/").content.decode()
+    assert page.count('id="feed-pending-count"') == 1  # one count on the tab, none inside the cards
+    response = login(cast.worker_a).post(
+        f"/watch/messages/{first.pk}/dismiss/", {"reason": "闲聊", "note": ""}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert 'id="feed-pending-count" hx-swap-oob="true"' in body
+    assert re.search(r'id="feed-pending-count" hx-swap-oob="true" class="count count-alert">1<', body)
