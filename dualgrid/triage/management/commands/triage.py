@@ -1,7 +1,9 @@
 """``dualgrid triage`` — train, predict with, register and switch the triage models.
 
 dualgrid triage train --data FILE.jsonl [--out DIR] [--test-split 0.2 --seed 0 --C 1.0] [--register [--activate]]
+dualgrid triage train --from-cases [--since DATE] [--level N] [--out DIR] [--register [--activate]]
 dualgrid triage train --task actionable --data FILE.jsonl ...   (labels: 1/0, true/false, actionable/chatter)
+dualgrid triage train-actionable --from-feed [--since DATE] [--register [--activate]]
 dualgrid triage predict --model DIR --input FILE.jsonl [--actionable-model DIR] [--explain] > out.jsonl
 dualgrid triage register DIR [--activate] [--note TEXT]
 dualgrid triage activate VERSION | rollback --task category|actionable | deactivate --task ... | list
@@ -13,13 +15,14 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dualgrid.lib.errors import DomainError
-from dualgrid.triage import engine, learn, services
+from dualgrid.triage import engine, history, learn, services
 from dualgrid.triage.features import record_doc
 from dualgrid.triage.models import ModelTask, TriageModel
 
@@ -32,10 +35,38 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        train = sub.add_parser("train", help="train a model from JSON lines {text|tokens, label}")
+        train = sub.add_parser(
+            "train", help="train a model from JSON lines {text|tokens, label} or from the closed cases"
+        )
         train.add_argument("--task", choices=ModelTask.values, default=ModelTask.CATEGORY)
+        source = train.add_mutually_exclusive_group(required=True)
+        source.add_argument("--data", help="JSON lines: {'text': …, 'label': …} or {'tokens': …, 'label': …}")
+        source.add_argument(
+            "--from-cases",
+            action="store_true",
+            help="the platform's closed cases: title + description → category code (category task)",
+        )
+        train.add_argument(
+            "--level",
+            type=int,
+            help="with --from-cases: learn the ancestor category at this depth (1 = top level)",
+        )
+        train.add_argument(
+            "--min-per-label",
+            type=int,
+            default=3,
+            help="with --from-cases: leave out categories with fewer cases than this",
+        )
         _train_arguments(train)
-        _train_arguments(sub.add_parser("train-actionable", help="train --task actionable (labels 1/0)"))
+        act = sub.add_parser("train-actionable", help="train --task actionable (labels 1/0)")
+        source = act.add_mutually_exclusive_group(required=True)
+        source.add_argument("--data", help="JSON lines: {'text': …, 'label': 1/0}")
+        source.add_argument(
+            "--from-feed",
+            action="store_true",
+            help="the patrol feed's decisions: made into a case = actionable, dismissed = not",
+        )
+        _train_arguments(act)
 
         predict = sub.add_parser(
             "predict", help="JSON lines {id, title?, text} → {id, label, confidence, actionable, urgency}"
@@ -100,10 +131,25 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
 
     def _train(self, options: dict[str, Any], task: str) -> None:
-        data = Path(options["data"])
-        if not data.is_file():
-            raise CommandError(f"{data}: no such file")
-        examples, sha = learn.read_jsonl(data)
+        if options.get("from_feed"):
+            self._train_from_feed(options)
+            return
+        sha: str | None
+        if options.get("from_cases"):
+            if task != ModelTask.CATEGORY:
+                raise CommandError("--from-cases trains the category task; use train-actionable --from-feed")
+            examples, stats = history.case_examples(
+                since=options["since"], level=options["level"], min_per_label=options["min_per_label"]
+            )
+            self.stdout.write(f"closed cases{_since(options)}: {stats.summary()}")
+            sha = None  # learn.train hashes the examples themselves
+        else:
+            if options["since"] is not None:
+                raise CommandError("--since goes with --from-cases or --from-feed")
+            data = Path(options["data"])
+            if not data.is_file():
+                raise CommandError(f"{data}: no such file")
+            examples, sha = learn.read_jsonl(data)
         if task == ModelTask.ACTIONABLE:
             examples = [learn.Example(e.doc, _binary_label(e.label)) for e in examples]
         model = learn.train(
@@ -129,6 +175,33 @@ class Command(BaseCommand):
                 model.path, note=options["note"], activate=options["activate"]
             )
             self.stdout.write(f"registered {registered.version}{' (active)' if registered.active else ''}")
+
+    def _train_from_feed(self, options: dict[str, Any]) -> None:
+        rows, stats = history.feed_rows(since=options["since"])
+        self.stdout.write(f"patrol feed decisions{_since(options)}: {stats.summary()}")
+        self.stdout.write("(messages the triage did not flag are not labels: nobody judged them)")
+        register = bool(options["register"] or options["activate"])
+        path = learn.train_actionable(
+            rows,
+            options.get("out"),
+            register=register,
+            activate=bool(options["activate"]),
+            note=options["note"],
+            test_split=options["test_split"],
+            seed=options["seed"],
+        )
+        meta = learn.read_meta(path)
+        m = meta.get("metrics", {})
+        summary = (
+            f"macro-F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f} on {m['n_test']} held-out rows"
+            if "macro_f1" in m
+            else m.get("note", "no held-out metrics")
+        )
+        self.stdout.write(f"{meta['version']}: {len(rows)} examples; {summary}")
+        self.stdout.write(f"saved to {path}")
+        if register:
+            active = TriageModel.objects.filter(version=meta["version"], active=True).exists()
+            self.stdout.write(f"registered {meta['version']}{' (active)' if active else ''}")
 
     def _predict(self, options: dict[str, Any]) -> None:
         model = learn.load(options["model"])
@@ -187,7 +260,9 @@ class Command(BaseCommand):
 
 def _train_arguments(p: CommandParser) -> None:
     p.add_argument(
-        "--data", required=True, help="JSON lines: {'text': …, 'label': …} or {'tokens': …, 'label': …}"
+        "--since",
+        type=date.fromisoformat,
+        help="with --from-cases / --from-feed: only cases closed / decisions taken on or after this day (YYYY-MM-DD)",
     )
     p.add_argument("--out", help="model folder (default VAR_DIR/triage/<version>)")
     p.add_argument("--test-split", type=float, default=0.2, help="held-out share for the metrics (0 = none)")
@@ -196,6 +271,10 @@ def _train_arguments(p: CommandParser) -> None:
     p.add_argument("--register", action="store_true", help="record the version in the database")
     p.add_argument("--activate", action="store_true", help="register and make it the live model of its task")
     p.add_argument("--note", default="")
+
+
+def _since(options: dict[str, Any]) -> str:
+    return f" since {options['since']}" if options.get("since") else ""
 
 
 def _binary_label(label: str) -> str:
