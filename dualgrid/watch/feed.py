@@ -281,6 +281,25 @@ def message_dismiss(
     return message_get_for_user(actor, message_id)
 
 
+def message_unlink(*, actor: User, message_id: int, now: datetime | None = None) -> GroupMessage:
+    """撤销并入: triage took a message for a repeat of an open case and it is not one. The message goes
+    back to 待处置 (so it can be made into its own case or dismissed); who undid the link is kept."""
+    now = now or timezone.now()
+    message_get_for_action(actor, message_id)
+    with transaction.atomic():
+        message = GroupMessage.objects.select_for_update().get(pk=message_id)
+        if message.state != MessageState.LINKED or message.case_id is not None:
+            raise Conflict("这条消息当前没有自动并入的事件，无需撤销", code="not_linked")
+        note = f"{actor.label}于{timezone.localtime(now):%m-%d %H:%M}撤销并入事件"
+        changed = GroupMessage.objects.filter(pk=message.pk, state=MessageState.LINKED).update(
+            state=MessageState.FLAGGED, duplicate_of=None, reasons=[*message.reasons, note]
+        )
+        if changed != 1:
+            raise Conflict("这条消息已被他人处理，请刷新后查看", code="already_handled")
+        PatrolLog.objects.create(user=actor, at=now, action="unlink")
+    return message_get_for_user(actor, message_id)
+
+
 def patrol_log(*, user: User, action: str = "view", now: datetime | None = None) -> None:
     """A look at the feed is the evidence of a patrol at that time."""
     PatrolLog.objects.create(user=user, at=now or timezone.now(), action=action[:16])

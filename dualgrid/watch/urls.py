@@ -12,6 +12,7 @@ urlpatterns = [
     path("messages/<int:message_id>/context/", views.message_context, name="message_context"),
     path("messages/<int:message_id>/case/", views.message_case, name="message_case"),
     path("messages/<int:message_id>/dismiss/", views.message_dismiss, name="message_dismiss"),
+    path("messages/<int:message_id>/unlink/", views.message_unlink, name="message_unlink"),
     path("patrol/", views.patrol, name="patrol"),
     path("alerts/", views.alerts, name="alerts"),
     # Answering back, publicity and chat-history imports (outbox_views).

@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dualgrid.accounts.models import User
 from dualgrid.cases.models import Urgency
@@ -224,6 +224,22 @@ def message_dismiss(request: HttpRequest, message_id: int) -> HttpResponse:
         apply_errors(form, exc.errors)
         return _form_page(request, message, "dismiss", form, status=exc.status)
     return _after_action(request, message, "已忽略")
+
+
+@staff_page(*FEED_ROLES)
+@require_POST
+def message_unlink(request: HttpRequest, message_id: int) -> HttpResponse:
+    """撤销并入: an automatic duplicate link was wrong; the message goes back to 待处置."""
+    user = _user(request)
+    try:
+        message = feed.message_unlink(actor=user, message_id=message_id)
+    except Conflict as exc:
+        message = feed.message_get_for_user(user, message_id)
+        if is_htmx(request):
+            return _card(request, message, error=exc.message, status=exc.status)
+        messages.error(request, exc.message)
+        return redirect(reverse("watch:feed"))
+    return _after_action(request, message, "已撤销并入，消息回到待处置")
 
 
 # --- supervisors -------------------------------------------------------------------------------------

@@ -479,3 +479,24 @@ def test_an_action_also_refreshes_the_pending_count_on_the_tab(cast, connector, 
     body = response.content.decode()
     assert 'id="feed-pending-count" hx-swap-oob="true"' in body
     assert re.search(r'id="feed-pending-count" hx-swap-oob="true" class="count count-alert">1<', body)
+
+
+def test_a_wrong_automatic_link_is_undone_and_the_message_can_become_its_own_case(
+    cast, connector, group_a, login
+) -> None:  # type: ignore[no-untyped-def]
+    from dualgrid.cases.tests.factories import report
+
+    other = report(cast, description="小区下水管堵塞")
+    message = post(connector, group_a, "小区下水管又堵了", state=MessageState.LINKED, duplicate_of=other)
+    assert login(cast.leader).post(f"/watch/messages/{message.pk}/unlink/").status_code == 403
+    assert login(cast.worker_b).post(f"/watch/messages/{message.pk}/unlink/").status_code == 404
+    response = login(cast.worker_a).post(f"/watch/messages/{message.pk}/unlink/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "已撤销并入，消息回到待处置" in response.content.decode()
+    message.refresh_from_db()
+    assert message.state == MessageState.FLAGGED and message.duplicate_of is None
+    assert "worker_a" in message.reasons[-1] and "撤销并入" in message.reasons[-1]
+    again = login(cast.worker_a).post(f"/watch/messages/{message.pk}/unlink/", HTTP_HX_REQUEST="true")
+    assert again.status_code == 409
+    assert "无需撤销" in again.content.decode()
+    assert f"/watch/messages/{message.pk}/case/" in again.content.decode()  # 转为事件 is offered again
