@@ -106,3 +106,19 @@ class RollupMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.last_id}"
+
+
+class GridLoad(models.Model):
+    """Cases located in a grid and not yet closed or voided, kept by the rollup in the same transaction
+    as the daily figures (+1 per registration, −1 per 不予受理 or 结案), so the map never counts the
+    case table. ``rebuild`` recounts it from the grids' daily rows."""
+
+    grid_id = models.PositiveBigIntegerField("网格", primary_key=True)
+    open = models.IntegerField("在办事件数", default=0)
+
+    class Meta:
+        verbose_name = "网格在办事件数"
+        verbose_name_plural = "网格在办事件数"
+
+    def __str__(self) -> str:
+        return f"grid {self.grid_id}: {self.open}"

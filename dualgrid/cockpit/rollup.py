@@ -43,7 +43,7 @@ from django.utils import timezone
 from dualgrid.cases.models import CaseEvent, Rating, Status
 from dualgrid.cases.workflow import Action
 
-from .models import COUNTER_FIELDS, DailyFigure, Dim, Level, RollupMark
+from .models import COUNTER_FIELDS, DailyFigure, Dim, GridLoad, Level, RollupMark
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MARK = "case_events"
@@ -256,6 +256,49 @@ def _upsert(rows: dict[SliceKey, list[int]]) -> None:
             )
 
 
+RECEIVED, REJECTED, CLOSED = (COUNTER_FIELDS.index(name) for name in ("received", "rejected", "closed"))
+
+
+def _add_open(rows: dict[SliceKey, list[int]]) -> None:
+    """Move the grids' open-case tallies by the registrations, rejections and closures in ``rows``."""
+    deltas: dict[int, int] = {}
+    for (_day, level, unit_id, dim, _key), counters in rows.items():
+        if level == Level.GRID and dim == Dim.TOTAL:
+            delta = counters[RECEIVED] - counters[REJECTED] - counters[CLOSED]
+            deltas[unit_id] = deltas.get(unit_id, 0) + delta
+    changed = [(grid_id, delta) for grid_id, delta in sorted(deltas.items()) if delta]
+    if not changed:
+        return
+    q = connection.ops.quote_name
+    table = q(GridLoad._meta.db_table)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(changed, 1000):
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({q('grid_id')}, {q('open')}) VALUES {values} "
+                f"ON CONFLICT ({q('grid_id')}) DO UPDATE SET {q('open')} = {table}.{q('open')} + excluded.{q('open')}",
+                [value for row in chunk for value in row],
+            )
+
+
+def _recount_open() -> None:
+    """GridLoad from scratch: the sums over all days of the grids' daily rows (the caller holds the mark)."""
+    GridLoad.objects.all().delete()
+    totals = (
+        DailyFigure.objects.filter(level=Level.GRID, dim=Dim.TOTAL)
+        .values("unit_id")
+        .annotate(received=Sum("received"), rejected=Sum("rejected"), closed=Sum("closed"))
+        .order_by()
+    )
+    GridLoad.objects.bulk_create(
+        [
+            GridLoad(grid_id=row["unit_id"], open=row["received"] - row["rejected"] - row["closed"])
+            for row in totals.iterator(chunk_size=5000)
+        ],
+        batch_size=2000,
+    )
+
+
 class _MarkMoved(Exception):
     """Another process moved the watermark first (SQLite has no row locks): roll back, retry later."""
 
@@ -295,7 +338,9 @@ def rollup_events(
                 .values_list("id", flat=True)[:batch]
             )
             if ids:
-                _upsert(_aggregate(CaseEvent.objects.filter(id__gt=mark.last_id, id__lte=ids[-1])))
+                rows = _aggregate(CaseEvent.objects.filter(id__gt=mark.last_id, id__lte=ids[-1]))
+                _upsert(rows)
+                _add_open(rows)
                 mark.last_id = ids[-1]
             moved = RollupMark.objects.filter(pk=mark.pk, last_id=started_from).update(
                 last_id=mark.last_id, horizon_id=mark.horizon_id, horizon_at=mark.horizon_at
@@ -333,10 +378,11 @@ def _day_ranges(day_from: date, day_to: date, chunk_days: int) -> Iterable[tuple
         day = last + timedelta(days=1)
 
 
-def rebuild(day_from: date, day_to: date, *, chunk_days: int = 31) -> int:
+def rebuild(day_from: date, day_to: date, *, chunk_days: int = 31, recount: bool = True) -> int:
     """Recompute the figures of the local days day_from … day_to from the events the watermark covers
     (later events are the incremental rollup's). One transaction per chunk of days, with the watermark
-    locked, so a running worker waits instead of counting into rows being rebuilt. Returns rows written."""
+    locked, so a running worker waits instead of counting into rows being rebuilt; then the grids'
+    open-case tallies are recounted from the daily rows (``recount``). Returns rows written."""
     written = 0
     for first, last in _day_ranges(day_from, day_to, chunk_days):
         start, end = local_day_bounds(first, last)
@@ -348,6 +394,10 @@ def rebuild(day_from: date, day_to: date, *, chunk_days: int = 31) -> int:
             )
             _upsert(rows)
             written += len(rows)
+    if recount:
+        with transaction.atomic():
+            _locked_mark()
+            _recount_open()
     return written
 
 
@@ -367,6 +417,7 @@ def rebuild_all(*, settle_seconds: float | None = None, log: Any = None) -> int:
             mark.horizon_at = now
             mark.save()
         DailyFigure.objects.all().delete()
+        GridLoad.objects.all().delete()
         span = CaseEvent.objects.filter(id__lte=mark.last_id).aggregate(
             first=Min("created_at"), last=Max("created_at")
         )
@@ -377,7 +428,7 @@ def rebuild_all(*, settle_seconds: float | None = None, log: Any = None) -> int:
     written = 0
     for chunk_from, chunk_to in _day_ranges(first, last, 31):
         started = time.monotonic()
-        written += rebuild(chunk_from, chunk_to)
+        written += rebuild(chunk_from, chunk_to, recount=chunk_to == last)
         if log is not None:
             log(f"{chunk_from} … {chunk_to}: {time.monotonic() - started:.1f} s")
     return written

@@ -12,15 +12,14 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
 from dualgrid.accounts.models import Role, User
-from dualgrid.cases.models import Category, DeadlineState
-from dualgrid.cases.selectors import cases_for_user
+from dualgrid.cases.models import Case, Category, DeadlineState
 from dualgrid.cases.workflow import ACTIVE_STATES
 from dualgrid.lib.errors import NotFound
 from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
 from dualgrid.places.selectors import grids_for_user, within_unit
 
 from .indicators import Period
-from .models import COUNTER_FIELDS, DailyFigure, Dim, Level
+from .models import COUNTER_FIELDS, DailyFigure, Dim, GridLoad, Level
 
 COCKPIT_ROLES = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
 NOT_IN_SCOPE = "单位不存在或不在您的管辖范围内"
@@ -247,41 +246,40 @@ def warning_level(open_cases: int, overdue: int) -> str:
 
 
 def grid_states(user: User, place: Place) -> list[dict[str, Any]]:
-    """Every (non-micro) grid of ``place`` in the user's scope with its open and overdue cases now
-    and its warning level. Reads the open cases only (an index range on status), not the archive."""
+    """Every (non-micro) grid of ``place`` in the user's scope with its open cases (the rollup's
+    tally, never a count over the case table) and its overdue cases now (the few rows of the partial
+    index on late cases), and its warning level."""
     grids = grids_for_user(user).filter(active=True).exclude(tier=GridTier.MICRO)
-    cases = cases_for_user(user).filter(status__in=list(ACTIVE_STATES), grid_id__isnull=False)
     if place.level == Level.GRID:
-        grids, cases = grids.filter(pk=place.id), cases.filter(grid_id=place.id)
+        grids = grids.filter(pk=place.id)
     elif place.county_ids:
-        grids, cases = (
-            grids.filter(county_id__in=place.county_ids),
-            cases.filter(county_id__in=place.county_ids),
-        )
+        grids = grids.filter(county_id__in=place.county_ids)
     elif place.level != Level.ALL:
         unit = AdminUnit(pk=place.id, level={v: k for k, v in UNIT_LEVELS.items()}[Level(place.level)])
-        grids, cases = grids.filter(within_unit(unit)), cases.filter(within_unit(unit))
-    counts = {
-        row["grid_id"]: row
-        for row in cases.values("grid_id")
-        .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline_state=DeadlineState.OVERDUE)))
+        grids = grids.filter(within_unit(unit))
+    rows = list(grids.values_list("id", "code", "name", "village__name").order_by("code"))
+    ids = [row[0] for row in rows]
+    open_cases = dict(GridLoad.objects.filter(grid_id__in=ids).values_list("grid_id", "open"))
+    overdue = dict(
+        Case.objects.filter(deadline_state=DeadlineState.OVERDUE, grid_id__in=ids)
+        .filter(status__in=sorted(ACTIVE_STATES))
+        .values("grid_id")
+        .annotate(n=Count("id"))
         .order_by()
-    }
+        .values_list("grid_id", "n")
+    )
     states = []
-    for grid_id, code, name, village in grids.values_list("id", "code", "name", "village__name").order_by(
-        "code"
-    ):
-        row = counts.get(grid_id, {})
-        open_cases, overdue = int(row.get("open", 0)), int(row.get("overdue", 0))
-        level = warning_level(open_cases, overdue)
+    for grid_id, code, name, village in rows:
+        n_open, n_overdue = max(0, open_cases.get(grid_id, 0)), overdue.get(grid_id, 0)
+        level = warning_level(n_open, n_overdue)
         states.append(
             {
                 "id": grid_id,
                 "code": code,
                 "name": name,
                 "village": village,
-                "open": open_cases,
-                "overdue": overdue,
+                "open": n_open,
+                "overdue": n_overdue,
                 "level": level,
                 "level_label": WARNING_LABELS[level],
             }

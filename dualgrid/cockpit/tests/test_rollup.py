@@ -5,11 +5,11 @@ import pytest
 from django.utils import timezone
 
 from dualgrid.cases.models import CaseEvent
-from dualgrid.cockpit.models import COUNTER_FIELDS, DailyFigure, Dim, Level, RollupMark
+from dualgrid.cockpit.models import COUNTER_FIELDS, DailyFigure, Dim, GridLoad, Level, RollupMark
 from dualgrid.cockpit.rollup import MARK, rebuild, rebuild_all, rollup_events, rollup_pending
 from dualgrid.conftest import Cast
 
-from .stories import extended_reworked_unrated_case, midnight_case, rejected_case
+from .stories import at, extended_reworked_unrated_case, midnight_case, rejected_case
 
 pytestmark = pytest.mark.django_db
 MAR = {n: date(2026, 3, n) for n in range(1, 10)}
@@ -196,3 +196,25 @@ def test_concurrent_workers_never_count_an_event_twice(cast: Cast) -> None:
     assert total(MAR[1])["received"] == 1
     assert total(MAR[3])["resolved"] == 2
     assert total(MAR[7])["closed"] == 1
+
+
+def test_open_tallies_follow_registrations_rejections_and_closures(cast: Cast) -> None:
+    from dualgrid.cases.tests.factories import report
+    from dualgrid.conftest import POINT_IN_B
+
+    def tallies() -> dict[int, int]:
+        return dict(GridLoad.objects.values_list("grid_id", "open"))
+
+    with at("2026-03-01 23:50"):
+        report(cast, category="T0101")  # stays open in grid A
+    rollup_events(settle_seconds=0)
+    assert tallies() == {cast.grid_a.pk: 1}
+    midnight_case(cast)  # grid A, closed
+    rejected_case(cast)  # grid B, voided
+    with at("2026-03-04 08:00"):
+        report(cast, point=POINT_IN_B, category="T0101")  # open in grid B
+    rollup_events(settle_seconds=0)
+    assert tallies() == {cast.grid_a.pk: 1, cast.grid_b.pk: 1}
+    GridLoad.objects.all().delete()
+    rebuild(MAR[1], MAR[1])  # any rebuild recounts the tallies from the daily rows
+    assert tallies() == {cast.grid_a.pk: 1, cast.grid_b.pk: 1}

@@ -113,6 +113,7 @@ def test_the_map_colours_every_grid_from_open_and_overdue_cases(
         act(cast.dispatcher, voided, "reject", "重复反映")
     with at("2026-03-20 09:00"):
         services.deadline_sweep()
+    rollup_events(settle_seconds=0)  # open cases come from the rollup's tallies
     with at("2026-03-20 09:00"):
         data = leader.get("/cockpit/map.json").json()
     grids = {g["name"]: g for g in data["grids"]}

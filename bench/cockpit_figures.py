@@ -1,0 +1,206 @@
+#!/usr/bin/env python
+"""Warm latency of the cockpit's JSON endpoints (issue #5) on the bench database.
+
+Meant for the database filled by bench/bulk_cases.py, with the daily figures built once by
+``dualgrid cockpit_rebuild`` (the worker keeps them current after that). Starts `dualgrid serve` on
+127.0.0.1:8897 (DEBUG off), logs in through /login/ as ``leader`` (the county), ``town1`` (a town)
+and ``admin`` (everything), and for every scenario: --warmup requests, then --n sequential requests.
+Reports p50/p95/p99/max, checks every answer is 200 JSON, writes bench/out/cockpit_figures.json.
+
+    .venv/bin/python bench/cockpit_figures.py
+    .venv/bin/python bench/cockpit_figures.py --n 50 --only leader-year
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import DEFAULT_DB, HOST, OUT, Server, log, machine, percentile, psql  # noqa: E402
+
+PORT = 8897
+
+
+class Session:
+    """A logged-in browser session over one keep-alive connection."""
+
+    def __init__(self, port: int, username: str, password: str) -> None:
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        self.cookies: dict[str, str] = {}
+        status, body = self.get("/login/")
+        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        if status != 200 or not match:
+            raise SystemExit(f"login page: HTTP {status}")
+        form = urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": match.group(1).decode()}
+        )
+        status, _ = self.request(
+            "POST", "/login/", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        if status != 302 or "sessionid" not in self.cookies:
+            raise SystemExit(f"login as {username}: HTTP {status}")
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        headers["Referer"] = f"http://{HOST}:{PORT}/login/"
+        self.conn.request(method, path, body=body, headers=headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        for header, value in resp.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return resp.status, data
+
+    def get(self, path: str):
+        return self.request("GET", path)
+
+
+def scenarios(today: date) -> list[tuple[str, str, str]]:
+    """(name, username, path)."""
+    village = psql(
+        "SELECT v.id FROM places_adminunit v JOIN places_adminunit t ON t.id = v.parent_id "
+        "JOIN accounts_user u ON u.unit_id = t.id WHERE u.username = 'town1' ORDER BY v.code LIMIT 1"
+    )
+    busiest_grid = psql(
+        "SELECT grid_id FROM cases_case WHERE grid_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    )
+    three_years = f"from={today - timedelta(days=3 * 365)}&to={today}"
+    return [
+        ("leader-month", "leader", "/cockpit/figures.json?period=month"),
+        ("leader-year", "leader", "/cockpit/figures.json?period=year"),
+        ("leader-3-years", "leader", f"/cockpit/figures.json?{three_years}"),
+        ("town1-month", "town1", "/cockpit/figures.json?period=month"),
+        ("town1-village-year", "town1", f"/cockpit/figures.json?place=3-{village}&period=year"),
+        ("leader-grid-year", "leader", f"/cockpit/figures.json?place=4-{busiest_grid}&period=year"),
+        ("admin-year", "admin", "/cockpit/figures.json?period=year"),
+        ("leader-map", "leader", "/cockpit/map.json"),
+        ("town1-map", "town1", "/cockpit/map.json"),
+        ("admin-map", "admin", "/cockpit/map.json"),
+    ]
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def measure_rollup(db: str, batches: int = 5, batch: int = 5000) -> list[float]:
+    """Seconds to roll up ``batch`` events (aggregate + upsert), on the newest events of the bench
+    database, each inside a transaction that is rolled back (the figures are left as they were)."""
+    import os
+
+    os.environ["DATABASE_URL"] = f"postgres://postgres@{HOST}:5432/{db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dualgrid.settings")
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from dualgrid.cases.models import CaseEvent
+    from dualgrid.cockpit.rollup import _aggregate, _upsert
+
+    top = CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    times = []
+    for n in range(batches):
+        upper = top - n * batch
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                _upsert(_aggregate(CaseEvent.objects.filter(id__gt=upper - batch, id__lte=upper)))
+                raise _RolledBack
+        except _RolledBack:
+            pass
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--db", default=DEFAULT_DB)
+    p.add_argument("--n", type=int, default=200, help="timed requests per scenario")
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--only", default="")
+    args = p.parse_args()
+    today = date.fromisoformat(psql("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date", db=args.db))
+    counts = {
+        "cases": int(psql("SELECT count(*) FROM cases_case", db=args.db)),
+        "events": int(psql("SELECT count(*) FROM cases_caseevent", db=args.db)),
+        "grids": int(psql("SELECT count(*) FROM places_grid", db=args.db)),
+        "daily_rows": int(psql("SELECT count(*) FROM cockpit_dailyfigure", db=args.db)),
+        "open_cases": int(
+            psql("SELECT count(*) FROM cases_case WHERE status NOT IN ('closed', 'void')", db=args.db)
+        ),
+    }
+    log(f"database {args.db}: {counts}")
+    results = []
+    with Server(PORT, workers=2, threads=1, db=args.db):
+        sessions: dict[str, Session] = {}
+        for name, username, path in scenarios(today):
+            if args.only and args.only not in name:
+                continue
+            session = sessions.get(username) or Session(PORT, username, "demo1234")
+            sessions[username] = session
+            for _ in range(args.warmup):
+                session.get(path)
+            times = []
+            size = 0
+            for _ in range(args.n):
+                started = time.perf_counter()
+                status, body = session.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    raise SystemExit(f"{name}: HTTP {status} {body[:200]!r}")
+                size = len(body)
+            json.loads(body)
+            times.sort()
+            row = {
+                "scenario": name,
+                "path": path,
+                "n": args.n,
+                "p50_ms": round(percentile(times, 50), 1),
+                "p95_ms": round(percentile(times, 95), 1),
+                "p99_ms": round(percentile(times, 99), 1),
+                "max_ms": round(times[-1], 1),
+                "bytes": size,
+            }
+            results.append(row)
+            log(
+                f"{name:22} p50 {row['p50_ms']:7.1f}  p95 {row['p95_ms']:7.1f}  p99 {row['p99_ms']:7.1f}  "
+                f"max {row['max_ms']:7.1f} ms  {size:,} B"
+            )
+    rollup = measure_rollup(args.db)
+    log(
+        "rollup of 5,000 events (aggregate + upsert, rolled back): "
+        + ", ".join(f"{t * 1000:.0f} ms" for t in rollup)
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / "cockpit_figures.json"
+    out.write_text(
+        json.dumps(
+            {
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "machine": machine(),
+                "database": counts,
+                "results": results,
+                "rollup_5000_events_s": rollup,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    log(f"written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
