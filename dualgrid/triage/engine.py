@@ -5,8 +5,8 @@ Rules first (rules.py, edited in the admin), then the active models when there a
 1. The rules give a score: the weights of the actionable rules that fired minus those of the guards
    (闲聊/广告/宣传). An urgent rule makes the message actionable and 紧急 whatever else says.
 2. With an active ``actionable`` model (trained on the patrol feed's decisions) the decision is
-   ``logit(p_model) + RULE_LOGIT × score > 0``: a strong rule outweighs a doubtful model, a confident
-   model outweighs a hint. Without one, the rules decide alone: ``score ≥ RULES_THRESHOLD``.
+   ``clip(logit(p_model), ±MODEL_LOGIT_CLIP) + RULE_LOGIT × score > 0``: a strong rule outweighs a
+   doubtful model, a confident model outweighs a hint or one strong word, not two. Without one, the rules decide alone: ``score ≥ RULES_THRESHOLD``.
 3. An actionable message gets its category from the most specific rule that fired, else from the active
    ``category`` model's top label (a category code or name of the platform's tree).
 
@@ -49,8 +49,16 @@ URGENT = "urgent"
 NORMAL = "normal"
 RULES_THRESHOLD = 0.6  # rules alone: actionable at this score (a strong rule is 1.0, a hint 0.3)
 RULE_LOGIT = 2.5  # how far one unit of rule score moves the model's log-odds
+# The model's log-odds are clipped to ±this before the rules are added: a confident model outvotes one
+# strong word (2.5) but not a strong word and a hint. (Tuned by cross-validation on the old labelled rows.)
+MODEL_LOGIT_CLIP = 3.0
 URGENT_FLOOR = 0.95  # confidence of an urgent rule's "actionable"
 CHATTER_GUARD_MAX_CHARS = 40  # 闲聊 words count against messages up to this long
+# In a long text (a post, an article) hints such as 怎么办, 希望, 帮助 turn up anyway: together they count
+# at most HINT_CAP_LONG there. A hint is an actionable rule weighing less than HINT_WEIGHT.
+LONG_TEXT_CHARS = 80
+HINT_WEIGHT = 0.5
+HINT_CAP_LONG = 0.3
 MAX_LOADED = 4  # model versions kept in memory (so a rollback is instant)
 
 
@@ -271,7 +279,11 @@ def _pre(text: Any, rules: RuleSet) -> _Pre:
         for h in match.hits
         if h.rule.is_guard and (h.rule.kind != "chatter" or len(norm) <= CHATTER_GUARD_MAX_CHARS)
     ]
-    score = sum(h.rule.weight for h in positive) - sum(h.rule.weight for h in guards)
+    strong = sum(h.rule.weight for h in positive if h.rule.weight >= HINT_WEIGHT)
+    hints = sum(h.rule.weight for h in positive if h.rule.weight < HINT_WEIGHT)
+    if len(norm) > LONG_TEXT_CHARS:
+        hints = min(hints, HINT_CAP_LONG)
+    score = strong + hints - sum(h.rule.weight for h in guards)
     urgent = any(h.rule.urgency == URGENT for h in positive)
     return _Pre(norm, match, positive, guards, score, urgent, "")
 
@@ -344,7 +356,7 @@ def _triage_batch(texts: Sequence[Any], state: _State) -> list[TriageResult]:
             continue
         if i in p_act and act_model is not None:
             p = p_act[i]
-            z = _logit(p) + RULE_LOGIT * pre.score
+            z = min(max(_logit(p), -MODEL_LOGIT_CLIP), MODEL_LOGIT_CLIP) + RULE_LOGIT * pre.score
             versions.append(act_model.version)
             reasons.append(f"模型：{'需处置' if p >= 0.5 else '闲聊'} {max(p, 1 - p):.2f}")
         else:

@@ -21,6 +21,7 @@ class RuleKind(models.TextChoices):
     CHATTER = "chatter", "闲聊用语（减分）"
     AD = "ad", "广告用语（减分）"
     NOTICE = "notice", "宣传提示（减分）"
+    NEWS = "news", "时事评论（减分）"
 
 
 class TriageRule(models.Model):

@@ -1,0 +1,31 @@
+"""Migration 0003: new shipped rules reach an existing database; an administrator's edits are kept."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from dualgrid.triage.rules import DEFAULT_RULES
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_0003_adds_new_rules_and_extends_only_unedited_ones() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", "0002_default_rules")])
+    executor.loader.build_graph()
+    old = executor.loader.project_state([("triage", "0002_default_rules")]).apps
+    Rule = old.get_model("triage", "TriageRule")
+    mig = __import__("dualgrid.triage.migrations.0003_rule_kind_news", fromlist=["SEEDED_BEFORE"])
+    # A database seeded before this change: no new rules, the old keywords, and one admin edit.
+    Rule.objects.filter(name__in=mig.ADDED).delete()
+    Rule.objects.filter(name="诈骗").update(keywords=mig.SEEDED_BEFORE["诈骗"])
+    Rule.objects.filter(name="广告推销").update(keywords="贷款、本地管理员改过")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", "0003_rule_kind_news")])
+    from dualgrid.triage.models import TriageRule
+
+    specs = {s.name: s for s in DEFAULT_RULES}
+    assert set(TriageRule.objects.filter(name__in=mig.ADDED).values_list("name", flat=True)) == set(mig.ADDED)
+    assert TriageRule.objects.get(name="时事评论").kind == "news"
+    assert TriageRule.objects.get(name="诈骗").keywords == "、".join(specs["诈骗"].keywords)
+    assert TriageRule.objects.get(name="广告推销").keywords == "贷款、本地管理员改过"
