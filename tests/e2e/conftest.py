@@ -9,6 +9,7 @@ import os
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+import importlib  # noqa: E402
 import io  # noqa: E402
 import re  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
@@ -17,16 +18,29 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+from django.apps import apps as django_apps  # noqa: E402
 from django.conf import settings as django_settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from PIL import Image  # noqa: E402
 
 # The shared cast lives in dualgrid/conftest.py, outside this directory: bring its fixtures in scope.
 from dualgrid import conftest as shared  # noqa: E402
+from dualgrid.cases import config as workflow_config  # noqa: E402
+from dualgrid.triage import engine as triage_engine  # noqa: E402
 
 cast = shared.cast
 _fast_password_hashing = shared._fast_password_hashing
 
+# The data migrations that seed the shipped configuration: categories and time limits, standard
+# duties, staff roles and tags, triage rules, patrol windows.
+SEEDS = (
+    ("dualgrid.cases.migrations.0002_default_configuration", "load"),
+    ("dualgrid.places.migrations.0003_standard_duties", "load"),
+    ("dualgrid.people.migrations.0002_default_configuration", "load"),
+    ("dualgrid.triage.migrations.0002_default_rules", "load"),
+    ("dualgrid.triage.migrations.0003_rule_kind_news", "forward"),
+    ("dualgrid.watch.migrations.0002_default_windows", "seed"),
+)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -118,6 +132,13 @@ def site(live_server, cast, settings, tmp_path, monkeypatch) -> Iterator[Any]:  
     media.mkdir()
     settings.MEDIA_ROOT = media
     cache.clear()
+    # The previous journey flushed the tables (seeds included) while its browser's last requests could
+    # still reload the per-process configuration from the old rows: restore the shipped seeds (their
+    # loaders are idempotent) and drop every in-process snapshot before this journey starts.
+    for module, loader in SEEDS:
+        getattr(importlib.import_module(module), loader)(django_apps, None)
+    workflow_config.invalidate()
+    triage_engine.invalidate()
     yield live_server
     cache.clear()
 
