@@ -1,5 +1,7 @@
 """Migration 0003: new shipped rules reach an existing database; an administrator's edits are kept."""
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -15,6 +17,8 @@ def test_0003_adds_new_rules_and_extends_only_unedited_ones() -> None:
     executor.loader.build_graph()
     old = executor.loader.project_state([("triage", "0002_default_rules")]).apps
     Rule = old.get_model("triage", "TriageRule")
+    # An earlier transactional test may have flushed the seeded rules: seed them as 0002 did.
+    importlib.import_module("dualgrid.triage.migrations.0002_default_rules").load(old, None)
     mig = __import__("dualgrid.triage.migrations.0003_rule_kind_news", fromlist=["SEEDED_BEFORE"])
     # A database seeded before this change: no new rules, the old keywords, and one admin edit.
     Rule.objects.filter(name__in=mig.ADDED).delete()
