@@ -82,9 +82,6 @@ def map_json(request: HttpRequest) -> JsonResponse:
     user = _user(request)
     place = selectors.place_get_for_user(user, request.GET.get("place"))
     grids = selectors.grid_states(user, place)
-    grid_page = reverse("places:grid_detail", args=[0])
-    for grid in grids:
-        grid["url"] = grid_page.replace("/0/", f"/{grid['id']}/")
     counts = {level: 0 for level in selectors.WARNING_LEVELS}
     for grid in grids:
         counts[grid["level"]] += 1
@@ -96,6 +93,9 @@ def map_json(request: HttpRequest) -> JsonResponse:
                 "overdue": list(settings.DUALGRID["COCKPIT_OVERDUE_THRESHOLDS"]),
             },
             "counts": counts,
+            "labels": WARNING_LABELS,
+            # The grid page of grid <id>: replace the 0 (one template, not 10,000 URLs).
+            "grid_url": reverse("places:grid_detail", args=[0]),
             "grids": grids,
         },
         json_dumps_params={"ensure_ascii": False},

@@ -79,6 +79,8 @@
     fetch(mapEl.dataset.geojsonUrl).then(function (r) { return r.json(); })
   ]).then(function (res) {
     var states = {};
+    var labels = res[0].labels;
+    var gridUrl = function (id) { return res[0].grid_url.replace("/0/", "/" + id + "/"); };
     res[0].grids.forEach(function (g) { states[g.id] = g; });
     Object.keys(res[0].counts).forEach(function (k) {
       var el = document.getElementById("count-" + k);
@@ -92,12 +94,12 @@
       onEachFeature: function (f, l) {
         var g = states[f.properties.id];
         l.bindTooltip(
-          "<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件<br>" + escape(g.level_label),
+          "<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件<br>" + escape(labels[g.level]),
           { sticky: true }
         );
         l.on("mouseover", function () { l.setStyle({ weight: 2.5 }); });
         l.on("mouseout", function () { layer.resetStyle(l); });
-        l.on("click", function () { window.location.href = g.url; });
+        l.on("click", function () { window.location.href = gridUrl(g.id); });
       }
     }).addTo(map);
     if (features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
