@@ -79,8 +79,10 @@ def _cards(place: Place, period: ind.Period) -> list[dict[str, Any]]:
                 "definition": i.definition,
                 "yoy": yoy_change,
                 "yoy_display": ind.display_change(i.kind, yoy_change),
+                "yoy_class": ind.change_class(i, yoy_change),
                 "mom": mom_change,
                 "mom_display": ind.display_change(i.kind, mom_change),
+                "mom_class": ind.change_class(i, mom_change),
                 "href": case_link(place, period, i.cases),
             }
         )

@@ -45,10 +45,14 @@ class Indicator:
     compute: Callable[[Counters], float | None]
     # Which case list the number drills into: cases "received" or "closed" in the period.
     cases: str = "received"
+    # Which way is an improvement ("up", "down"), for colouring 同比/环比; "" = neither (volumes).
+    better: str = "up"
 
 
 INDICATORS: list[Indicator] = [
-    Indicator("received", "受理量", "count", "本期登记的事件数（含不予受理）。", lambda c: c["received"]),
+    Indicator(
+        "received", "受理量", "count", "本期登记的事件数（含不予受理）。", lambda c: c["received"], better=""
+    ),
     Indicator(
         "closed", "结案数", "count", "本期进入“已结案”的事件数。", lambda c: c["closed"], cases="closed"
     ),
@@ -98,6 +102,7 @@ INDICATORS: list[Indicator] = [
         "rate",
         "返工率 = 返工数 ÷ 派遣数；返工 = 核查不通过或评价“不满意”。",
         lambda c: ratio(c["reworked"], c["dispatched"]),
+        better="down",
     ),
     Indicator(
         "deferral_rate",
@@ -105,6 +110,7 @@ INDICATORS: list[Indicator] = [
         "rate",
         "延期率 = 批准延期数 ÷ 派遣数。",
         lambda c: ratio(c["deferred"], c["dispatched"]),
+        better="down",
     ),
     Indicator(
         "avg_sign_hours",
@@ -112,6 +118,7 @@ INDICATORS: list[Indicator] = [
         "hours",
         "每次签收距此前最近一次派遣的时长的平均值（小时）。",
         lambda c: ratio(c["sign_seconds_sum"] / 3600, c["signed"]),
+        better="down",
     ),
     Indicator(
         "avg_resolve_hours",
@@ -119,6 +126,7 @@ INDICATORS: list[Indicator] = [
         "hours",
         "每次办结反馈距处置计时起点（派遣、核查不通过或“不满意”评价）的时长的平均值（小时）。",
         lambda c: ratio(c["resolve_seconds_sum"] / 3600, c["resolved"]),
+        better="down",
     ),
 ]
 BY_KEY = {i.key: i for i in INDICATORS}
@@ -137,6 +145,13 @@ def change(kind: str, current: float | None, previous: float | None) -> float | 
     return ratio(current - previous, previous)
 
 
+def change_class(indicator: Indicator, value: float | None) -> str:
+    """ "better", "worse" or "" for a 同比/环比 change of ``indicator``."""
+    if value is None or round(value * 100, 1) == 0 or not indicator.better:
+        return ""  # no change as shown (to 0.1 %)
+    return "better" if (value > 0) == (indicator.better == "up") else "worse"
+
+
 def display(kind: str, value: float | None) -> str:
     if value is None:
         return "—"
@@ -150,9 +165,8 @@ def display(kind: str, value: float | None) -> str:
 def display_change(kind: str, value: float | None) -> str:
     if value is None:
         return "—"
-    if kind == "rate":
-        return f"{value * 100:+.1f}个百分点"
-    return f"{value * 100:+.1f}%"
+    shown = round(value * 100, 1) + 0.0  # + 0.0: no "-0.0"
+    return f"{shown:+.1f}个百分点" if kind == "rate" else f"{shown:+.1f}%"
 
 
 # --- periods ---------------------------------------------------------------------------------------

@@ -164,3 +164,16 @@ def test_children_and_their_figures(stories: Cast) -> None:
     village = place_get_for_user(stories.leader, f"{Level.VILLAGE}-{stories.village_a.pk}")
     grids = {p.name: c["received"] for p, c in selectors.by_children(village, MARCH)}
     assert grids == {"大佛社区第1网格": 2, "大佛社区第2网格": 1}
+
+
+def test_changes_are_coloured_by_which_way_is_better() -> None:
+    from dualgrid.cockpit.indicators import BY_KEY, change_class
+
+    assert change_class(BY_KEY["closure_rate"], 0.05) == "better"
+    assert change_class(BY_KEY["closure_rate"], -0.05) == "worse"
+    assert change_class(BY_KEY["rework_rate"], 0.05) == "worse"
+    assert change_class(BY_KEY["avg_resolve_hours"], -0.1) == "better"
+    assert change_class(BY_KEY["received"], 0.5) == ""  # more reports is neither good nor bad
+    assert change_class(BY_KEY["closure_rate"], None) == ""
+    assert change_class(BY_KEY["satisfaction_rate"], -0.0001) == ""  # shown as +0.0个百分点
+    assert display_change("rate", -0.0001) == "+0.0个百分点"

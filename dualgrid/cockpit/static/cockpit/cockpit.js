@@ -50,11 +50,13 @@
   barH("chart-top", data.top_categories);
 
   if (data.units.length) {
+    var unitsEl = document.getElementById("chart-units");
+    var crowded = unitsEl && unitsEl.clientWidth / data.units.length < 80;
     chart("chart-units", {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { data: ["受理", "结案"], top: 0 },
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: data.units.map(function (u) { return u.name; }), axisLabel: { interval: 0, rotate: data.units.length > 8 ? 30 : 0 } },
+      xAxis: { type: "category", data: data.units.map(function (u) { return u.name; }), axisLabel: { interval: 0, rotate: crowded ? 35 : 0, width: 90, overflow: "truncate" } },
       yAxis: { type: "value", minInterval: 1 },
       series: [
         { name: "受理", type: "bar", data: data.units.map(function (u) { return u.received; }), itemStyle: { color: "#10457f" } },
