@@ -218,3 +218,13 @@ def test_open_tallies_follow_registrations_rejections_and_closures(cast: Cast) -
     GridLoad.objects.all().delete()
     rebuild(MAR[1], MAR[1])  # any rebuild recounts the tallies from the daily rows
     assert tallies() == {cast.grid_a.pk: 1, cast.grid_b.pk: 1}
+
+
+def test_one_worker_round_rolls_the_timeline_up(cast: Cast, settings: Any) -> None:
+    from django.core.management import call_command
+
+    settings.DUALGRID = {**settings.DUALGRID, "COCKPIT_SETTLE_SECONDS": 0}
+    midnight_case(cast)
+    call_command("worker", "--once")
+    assert RollupMark.objects.get(name=MARK).last_id == CaseEvent.objects.latest("id").pk
+    assert total(MAR[2])["closed"] == 1
