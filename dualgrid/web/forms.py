@@ -317,10 +317,10 @@ class CaseFilterForm(forms.Form):
     category = forms.ChoiceField(label="分类", required=False)
     channel = forms.ChoiceField(label="渠道", required=False)
     created_from = forms.DateField(
-        label="登记日期从", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="登记日期从", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     created_to = forms.DateField(
-        label="登记日期至", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="登记日期至", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     q = forms.CharField(
         label="关键词",
@@ -332,6 +332,16 @@ class CaseFilterForm(forms.Form):
     unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
     closed_from = forms.DateField(required=False, widget=forms.HiddenInput)
     closed_to = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    def hidden_filters(self) -> str:
+        """The cockpit's filters in words (they have no visible field), e.g. "结案日期 … 至 …"."""
+        if not self.is_bound or not self.is_valid():
+            return ""
+        data = self.cleaned_data
+        parts = ["限定单位"] if data["unit"] else []
+        if data["closed_from"] or data["closed_to"]:
+            parts.append(f"结案日期 {data['closed_from'] or '…'} 至 {data['closed_to'] or '…'}")
+        return "；".join(parts)
 
     def __init__(self, *args: Any, categories: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -67,3 +67,5 @@ def test_closed_dates_and_unit(cast: Cast, leader_client: Client) -> None:
     # The hidden filters survive a change of the visible ones (they are in the form).
     page = leader_client.get(f"/cases/?unit={cast.town_b.pk}").content.decode()
     assert f'name="unit" value="{cast.town_b.pk}"' in page
+    closed_page = leader_client.get("/cases/?closed_from=2026-03-02&closed_to=2026-03-02").content.decode()
+    assert "另按驾驶舱的条件筛选：结案日期 2026-03-02 至 2026-03-02" in closed_page
