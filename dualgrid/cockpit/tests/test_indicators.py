@@ -177,3 +177,19 @@ def test_changes_are_coloured_by_which_way_is_better() -> None:
     assert change_class(BY_KEY["closure_rate"], None) == ""
     assert change_class(BY_KEY["satisfaction_rate"], -0.0001) == ""  # shown as +0.0个百分点
     assert display_change("rate", -0.0001) == "+0.0个百分点"
+
+
+def test_a_city_account_sees_its_counties_summed(stories: Cast) -> None:
+    from dualgrid.accounts.models import Role, User
+    from dualgrid.places.models import AdminUnit, UnitLevel
+
+    city = AdminUnit.objects.create(code="500100000000", name="重庆市", level=UnitLevel.CITY)
+    AdminUnit.objects.filter(pk=stories.county.pk).update(parent=city)
+    mayor = User.objects.create_user("mayor", password="pw-123456", role=Role.LEADER, unit=city)
+    root = root_place(mayor)
+    assert (root.name, root.county_ids) == ("重庆市", (stories.county.pk,))
+    assert selectors.totals(root, MARCH)["received"] == 3
+    assert [p.name for p in selectors.children(root)] == ["潼南区"]
+    county = place_get_for_user(mayor, f"{Level.COUNTY}-{stories.county.pk}")
+    assert [p.name for p in selectors.place_trail(mayor, county)] == ["重庆市", "潼南区"]
+    assert len(selectors.grid_states(mayor, root)) == 3
