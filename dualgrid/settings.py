@@ -200,6 +200,23 @@ DUALGRID: dict[str, Any] = {
     "COCKPIT_OVERDUE_THRESHOLDS": tuple(
         int(n) for n in os.environ.get("DUALGRID_COCKPIT_OVERDUE_THRESHOLDS", "1,3,5").split(",")
     ),
+    # Warning rules (cockpit/warnings.py). Each *_LEVELS is the case count for yellow, orange, red
+    # within WARNING_WINDOW_DAYS; disputes are the categories whose code starts with the prefix.
+    "WARNING_WINDOW_DAYS": envint("DUALGRID_WARNING_WINDOW_DAYS", 7),
+    "WARNING_DISPUTE_PREFIX": os.environ.get("DUALGRID_WARNING_DISPUTE_PREFIX", "10"),
+    "WARNING_DISPUTE_LEVELS": tuple(
+        int(n) for n in os.environ.get("DUALGRID_WARNING_DISPUTE_LEVELS", "3,5,8").split(",")
+    ),
+    # A surge: at least the yellow count in the window and SURGE_FACTOR times the grid's own average
+    # per window over the SURGE_BASELINE_WEEKS before it.
+    "WARNING_SURGE_LEVELS": tuple(
+        int(n) for n in os.environ.get("DUALGRID_WARNING_SURGE_LEVELS", "3,6,10").split(",")
+    ),
+    "WARNING_SURGE_FACTOR": float(os.environ.get("DUALGRID_WARNING_SURGE_FACTOR", "3")),
+    "WARNING_SURGE_BASELINE_WEEKS": envint("DUALGRID_WARNING_SURGE_BASELINE_WEEKS", 8),
+    "WARNING_ADDRESS_LEVELS": tuple(
+        int(n) for n in os.environ.get("DUALGRID_WARNING_ADDRESS_LEVELS", "5,8,12").split(",")
+    ),
 }
 
 LOGGING = {

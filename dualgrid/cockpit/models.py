@@ -122,3 +122,118 @@ class GridLoad(models.Model):
 
     def __str__(self) -> str:
         return f"grid {self.grid_id}: {self.open}"
+
+
+# --- warnings (分级预警) ---------------------------------------------------------------------------
+
+
+class WarningLevel(models.TextChoices):
+    YELLOW = "yellow", "黄色预警"
+    ORANGE = "orange", "橙色预警"
+    RED = "red", "红色预警"
+
+
+class WarningRule(models.TextChoices):
+    DISPUTES = "disputes", "同一网格矛盾纠纷多发"
+    SURGE = "surge", "同类事件激增"
+    ADDRESS = "address", "同一地址集中反映"
+
+
+class WarningStatus(models.TextChoices):
+    OPEN = "open", "待确认"
+    ACKNOWLEDGED = "acknowledged", "已确认"
+    CLOSED = "closed", "已关闭"
+
+
+ACTIVE_WARNING_STATUSES = (WarningStatus.OPEN, WarningStatus.ACKNOWLEDGED)
+
+
+class Warning(models.Model):
+    """A graded warning raised by a rule (``warnings.py``) about one place, with the cases behind it.
+
+    At most one warning per rule and place is active at a time (the partial unique constraint); a
+    rule's later cases join it instead of raising a second one."""
+
+    rule = models.CharField("规则", max_length=16, choices=WarningRule.choices)
+    # The place the rule grouped by: "grid:<id>", "grid:<id>:cat:<id>" or "addr:<county>:<address>".
+    key = models.CharField("预警对象", max_length=255)
+    level = models.CharField("级别", max_length=8, choices=WarningLevel.choices)
+    reason = models.CharField("预警原因", max_length=500)
+    address = models.CharField("地址", max_length=200, blank=True)
+    category = models.ForeignKey(
+        "cases.Category",
+        verbose_name="事件分类",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    grid = models.ForeignKey(
+        "places.Grid", verbose_name="网格", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    village = models.ForeignKey(
+        "places.AdminUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    town = models.ForeignKey(
+        "places.AdminUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    county = models.ForeignKey(
+        "places.AdminUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cases = models.ManyToManyField("cases.Case", verbose_name="相关事件", related_name="+")
+    owner_unit = models.ForeignKey(
+        "places.AdminUnit",
+        verbose_name="责任单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        "accounts.User",
+        verbose_name="责任人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=WarningStatus.choices, default=WarningStatus.OPEN
+    )
+    raised_at = models.DateTimeField("预警时间", db_index=True)
+    updated_at = models.DateTimeField("最近更新")
+    acknowledged_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField("确认时间", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name="关闭人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    close_note = models.TextField("处置说明", blank=True)
+
+    class Meta:
+        verbose_name = "预警"
+        verbose_name_plural = "预警"
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "key"],
+                condition=models.Q(status__in=["open", "acknowledged"]),
+                name="warning_one_active_per_place",
+            )
+        ]
+        indexes = [models.Index(fields=["rule", "key", "-raised_at"], name="warning_rule_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.reason}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "cockpit"
 
@@ -8,4 +8,10 @@ urlpatterns = [
     path("", views.cockpit, name="index"),
     path("figures.json", views.figures_json, name="figures"),
     path("map.json", views.map_json, name="map"),
+    path("warnings/", report_views.warning_list, name="warnings"),
+    path("warnings/<int:warning_id>/", report_views.warning_detail, name="warning_detail"),
+    path(
+        "warnings/<int:warning_id>/acknowledge", report_views.warning_acknowledge, name="warning_acknowledge"
+    ),
+    path("warnings/<int:warning_id>/close", report_views.warning_close, name="warning_close"),
 ]

@@ -16,6 +16,7 @@ from django.db import DatabaseError, close_old_connections, connection
 
 from dualgrid.cases.services import deadline_sweep, rating_sweep
 from dualgrid.cockpit.rollup import rollup_pending
+from dualgrid.cockpit.warnings import raise_warnings
 from dualgrid.exchange.services import importjobs_process_next
 from dualgrid.people.services import assignments_sync
 from dualgrid.watch.tasks import run_round as watch_round
@@ -62,6 +63,7 @@ class Command(BaseCommand):
                 if not stopping:
                     watch_round()
                 rollup_pending()  # the cockpit's daily figures: settled timeline events since the watermark
+                raise_warnings()  # the cockpit's warning rules over the last days' cases (idempotent)
             except DatabaseError:
                 # The database went away (restart, failover): keep going and retry next round.
                 log.exception("worker round failed; retrying in %ss", opts["interval"])
