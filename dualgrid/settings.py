@@ -200,6 +200,10 @@ DUALGRID: dict[str, Any] = {
     "COCKPIT_OVERDUE_THRESHOLDS": tuple(
         int(n) for n in os.environ.get("DUALGRID_COCKPIT_OVERDUE_THRESHOLDS", "1,3,5").split(",")
     ),
+    # …and unhandled urgent group messages (巡群) at which it turns yellow, orange, red.
+    "COCKPIT_URGENT_MESSAGE_THRESHOLDS": tuple(
+        int(n) for n in os.environ.get("DUALGRID_COCKPIT_URGENT_MESSAGE_THRESHOLDS", "1,1,3").split(",")
+    ),
     # Warning rules (cockpit/warnings.py). Each *_LEVELS is the case count for yellow, orange, red
     # within WARNING_WINDOW_DAYS; disputes are the categories whose code starts with the prefix.
     "WARNING_WINDOW_DAYS": envint("DUALGRID_WARNING_WINDOW_DAYS", 7),

@@ -12,11 +12,12 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
 from dualgrid.accounts.models import Role, User
-from dualgrid.cases.models import Case, Category, DeadlineState
+from dualgrid.cases.models import Case, Category, DeadlineState, Urgency
 from dualgrid.cases.workflow import ACTIVE_STATES
 from dualgrid.lib.errors import NotFound
 from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
 from dualgrid.places.selectors import grids_for_user, within_unit
+from dualgrid.watch.models import GroupMessage, MessageState
 
 from .indicators import Period
 from .models import COUNTER_FIELDS, DailyFigure, Dim, GridLoad, Level
@@ -233,13 +234,15 @@ WARNING_LEVELS = ("green", "yellow", "orange", "red")
 WARNING_LABELS = {"green": "正常", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
 
 
-def warning_level(open_cases: int, overdue: int) -> str:
-    """Green … red: the higher of the levels reached by open cases and by overdue cases (thresholds in
-    settings: DUALGRID_COCKPIT_OPEN_THRESHOLDS / _OVERDUE_THRESHOLDS, each yellow,orange,red)."""
+def warning_level(open_cases: int, overdue: int, urgent_messages: int = 0) -> str:
+    """Green … red: the highest of the levels reached by open cases, by overdue cases and by urgent
+    group messages nobody has handled yet (thresholds in settings: DUALGRID_COCKPIT_OPEN_THRESHOLDS /
+    _OVERDUE_THRESHOLDS / _URGENT_MESSAGE_THRESHOLDS, each yellow,orange,red)."""
     level = 0
     for value, thresholds in (
         (open_cases, settings.DUALGRID["COCKPIT_OPEN_THRESHOLDS"]),
         (overdue, settings.DUALGRID["COCKPIT_OVERDUE_THRESHOLDS"]),
+        (urgent_messages, settings.DUALGRID.get("COCKPIT_URGENT_MESSAGE_THRESHOLDS", (1, 1, 3))),
     ):
         level = max(level, sum(1 for threshold in thresholds if value >= threshold))
     return WARNING_LEVELS[level]
@@ -265,10 +268,21 @@ def grid_states(user: User, place: Place) -> list[dict[str, Any]]:
     # The grids as a subquery, not a list: 10,000 bound ids cost more than the query itself.
     open_cases = dict(GridLoad.objects.filter(grid_id__in=grids.values("id")).values_list("grid_id", "open"))
     overdue = dict(late.values("grid_id").annotate(n=Count("id")).order_by().values_list("grid_id", "n"))
+    # Urgent group messages still waiting in the patrol feed (the partial index on flagged messages).
+    urgent = dict(
+        GroupMessage.objects.filter(
+            state=MessageState.FLAGGED, urgency=Urgency.URGENT, grid_id__in=grids.values("id")
+        )
+        .values("grid_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("grid_id", "n")
+    )
     states = []
     for grid_id, name, village in rows:
         n_open, n_overdue = max(0, open_cases.get(grid_id, 0)), overdue.get(grid_id, 0)
-        level = warning_level(n_open, n_overdue)
+        n_urgent = urgent.get(grid_id, 0)
+        level = warning_level(n_open, n_overdue, n_urgent)
         states.append(
             {
                 "id": grid_id,
@@ -276,6 +290,7 @@ def grid_states(user: User, place: Place) -> list[dict[str, Any]]:
                 "village": village,
                 "open": n_open,
                 "overdue": n_overdue,
+                "urgent_messages": n_urgent,
                 "level": level,
             }
         )

@@ -126,3 +126,17 @@ def test_the_map_colours_every_grid_from_open_and_overdue_cases(
     assert data["labels"]["red"] == "红色预警"
     assert data["counts"] == {"green": 1, "yellow": 1, "orange": 1, "red": 0}
     assert late.grid_id == cast.grid_a.pk
+
+
+def test_an_urgent_group_message_nobody_handled_colours_its_grid(cast: Cast, leader: Client) -> None:
+    from dualgrid.places.models import ChatGroup, Platform
+    from dualgrid.watch.inbound import Inbound, ingest
+    from dualgrid.watch.models import Connector
+
+    assert warning_level(0, 0, 1) == "orange" and warning_level(0, 0, 3) == "red"
+    connector = Connector.objects.create(slug="c", name="接入", platform=Platform.WECHAT)
+    ChatGroup.objects.create(grid=cast.grid_c, platform=Platform.WECHAT, name="白兔1群", external_id="g-c")
+    ingest(connector, [Inbound(external_id="1", group_id="g-c", text="家里老人走失了，大家帮忙找找")])
+    grids = {g["name"]: g for g in leader.get("/cockpit/map.json").json()["grids"]}
+    assert (grids["白兔村第1网格"]["urgent_messages"], grids["白兔村第1网格"]["level"]) == (1, "orange")
+    assert (grids["大佛社区第1网格"]["urgent_messages"], grids["大佛社区第1网格"]["level"]) == (0, "green")
