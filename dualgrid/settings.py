@@ -204,6 +204,9 @@ DUALGRID: dict[str, Any] = {
     "COCKPIT_URGENT_MESSAGE_THRESHOLDS": tuple(
         int(n) for n in os.environ.get("DUALGRID_COCKPIT_URGENT_MESSAGE_THRESHOLDS", "1,1,3").split(",")
     ),
+    # Rankings (晾晒): a unit whose sample (受理量; people due a visit; key windows due) is below this is
+    # listed but not ranked on that figure.
+    "RANKING_MIN_VOLUME": envint("DUALGRID_RANKING_MIN_VOLUME", 10),
     # Warning rules (cockpit/warnings.py). Each *_LEVELS is the case count for yellow, orange, red
     # within WARNING_WINDOW_DAYS; disputes are the categories whose code starts with the prefix.
     "WARNING_WINDOW_DAYS": envint("DUALGRID_WARNING_WINDOW_DAYS", 7),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import report_views, screen_views, views
 
 app_name = "cockpit"
 
@@ -14,4 +14,8 @@ urlpatterns = [
         "warnings/<int:warning_id>/acknowledge", report_views.warning_acknowledge, name="warning_acknowledge"
     ),
     path("warnings/<int:warning_id>/close", report_views.warning_close, name="warning_close"),
+    path("rankings/", screen_views.rankings_page, name="rankings"),
+    path("screen/", screen_views.screen_page, name="screen"),
+    path("screen/summary.json", screen_views.screen_summary, name="screen_summary"),
+    path("screen/feed.json", screen_views.screen_feed, name="screen_feed"),
 ]

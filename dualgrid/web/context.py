@@ -21,6 +21,7 @@ IMPORT = ("exchange:import", "数据导入")
 WATCH = ("watch:feed", "巡群")
 PATROL = ("watch:patrol", "巡群统计")
 COCKPIT = ("cockpit:index", "驾驶舱")
+RANKINGS = ("cockpit:rankings", "晾晒排名")
 WARNINGS = ("cockpit:warnings", "分级预警")
 NOTICES = ("watch:notices", "宣传推送")
 OUTBOX = ("watch:outbox", "发送记录")
@@ -32,6 +33,7 @@ CENTRE = [
     NOTICES,
     CASES,
     COCKPIT,
+    RANKINGS,
     WARNINGS,
     NEW,
     GRIDS,
@@ -47,7 +49,18 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
     Role.CALLTAKER: [NEW, CASES],
     Role.GRIDWORKER: [TASKS, WATCH, VISITS, CASES, ("web:case_new", "巡查上报"), GRIDS, REGISTER],
     Role.HANDLER: [TASKS, CASES],
-    Role.LEADER: [COCKPIT, WARNINGS, CASES, GRIDS, COVERAGE, RESIDENTS, REGISTER, COMPLIANCE, PATROL],
+    Role.LEADER: [
+        COCKPIT,
+        RANKINGS,
+        WARNINGS,
+        CASES,
+        GRIDS,
+        COVERAGE,
+        RESIDENTS,
+        REGISTER,
+        COMPLIANCE,
+        PATROL,
+    ],
     Role.ADMIN: [*CENTRE, OUTBOX],
 }
 

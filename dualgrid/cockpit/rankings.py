@@ -1,0 +1,422 @@
+"""晾晒 (赛马比拼): towns, villages, departments and grid workers ranked on the cockpit's indicators.
+
+Towns and villages read their summed daily figures (``DailyFigure``). Departments and grid workers
+have no daily rows: their counters are the rollup's own aggregates (``rollup.COUNTERS``) over the
+period's events of the cases in scope, grouped by the case's 承办部门 or 签收人 — one GROUP BY over
+the period's events (indexed by time), not over the case table.
+
+A number is ranked only when the sample behind it reaches ``settings.DUALGRID["RANKING_MIN_VOLUME"]``
+(受理量 for the case indicators, people due a visit for 走访达标率, key windows due for 巡群达标率):
+below it the unit is listed with its figures but "样本不足，不排名", so a unit with two cases neither
+tops nor bottoms the table by chance. Ties share a rank (1, 1, 3), compared as shown (to 0.1 %).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+
+from dualgrid.accounts.models import Role, User
+from dualgrid.cases.models import CaseEvent
+from dualgrid.lib.errors import Forbidden
+from dualgrid.people.selectors import visit_compliance
+from dualgrid.people.visit_rules import week_start
+from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
+from dualgrid.places.selectors import grids_for_user
+from dualgrid.watch.feed import MAX_REPORT_DAYS, patrol_report
+
+from . import indicators as ind
+from . import selectors
+from .figures import case_link
+from .models import COUNTER_FIELDS, DailyFigure, Dim, Level
+from .rollup import COUNTED_EVENTS, COUNTERS, local_day_bounds
+from .selectors import Place
+
+UNDER_SAMPLE = "样本不足，不排名"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    kind: str  # "count" or "rate"
+    definition: str
+
+
+CASE_METRICS = [
+    Metric("received", "受理量", "count", ind.BY_KEY["received"].definition),
+    Metric("completion_rate", "办结率", "rate", ind.BY_KEY["completion_rate"].definition),
+    Metric("closure_rate", "结案率", "rate", ind.BY_KEY["closure_rate"].definition),
+    Metric("on_time_rate", "按期结案率", "rate", ind.BY_KEY["on_time_rate"].definition),
+    Metric("satisfaction_rate", "满意率", "rate", ind.BY_KEY["satisfaction_rate"].definition),
+]
+VISITS = Metric(
+    "visit_rate",
+    "走访达标率",
+    "rate",
+    "走访达标率 = 本周已走访 ÷ 本周应走访（重点人员每周走访规则，与“走访统计”页相同；统计期最后一天所在的周）。",
+)
+PATROL = Metric(
+    "patrol_rate",
+    "巡群达标率",
+    "rate",
+    "巡群达标率 = 按时巡查的重点时段 ÷ 应巡查的重点时段（与“巡群统计”页相同；最多统计期最后31天）。",
+)
+METRICS = {m.key: m for m in [*CASE_METRICS, VISITS, PATROL]}
+DEFAULT_SORT = "closure_rate"
+
+KINDS = {"town": "镇街", "village": "村/社区", "department": "部门", "worker": "网格员"}
+
+
+@dataclass
+class Cell:
+    value: float | None
+    sample: int
+    display: str
+    rank: int | None = None
+    under_sample: bool = False
+    href: str = ""
+
+
+@dataclass
+class Row:
+    key: int
+    name: str
+    parent: str = ""
+    cells: dict[str, Cell] = field(default_factory=dict)
+    ordered: list[Cell] = field(default_factory=list)  # the cells in the table's column order
+
+
+@dataclass
+class Table:
+    kind: str
+    label: str
+    metrics: list[Metric]
+    rows: list[Row]
+    sort: str
+
+
+def min_volume() -> int:
+    return int(settings.DUALGRID.get("RANKING_MIN_VOLUME", 10))
+
+
+def _rank_key(value: float, kind: str) -> float:
+    """The value as shown: rates to 0.1 %, so two units shown equal share a rank."""
+    return round(value * 1000) if kind == "rate" else value
+
+
+def rank(rows: list[Row], metric: Metric, minimum: int) -> None:
+    """Competition ranks (1, 1, 3) on ``metric``, higher first, among the cells whose sample reaches
+    ``minimum``; the others are marked under-sample and keep no rank."""
+    ranked: list[Cell] = []
+    for row in rows:
+        cell = row.cells.get(metric.key)
+        if cell is None:
+            continue
+        cell.rank = None
+        cell.under_sample = cell.sample < minimum
+        if not cell.under_sample and cell.value is not None:
+            ranked.append(cell)
+    ranked.sort(key=lambda c: -_rank_key(c.value or 0, metric.kind))
+    previous: float | None = None
+    for position, cell in enumerate(ranked, start=1):
+        key = _rank_key(cell.value or 0, metric.kind)
+        cell.rank = position if key != previous else ranked[position - 2].rank
+        previous = key
+
+
+def sort_rows(rows: list[Row], sort: str) -> list[Row]:
+    """Ranked first by rank, then the unranked (under-sample or no value), each by name."""
+
+    def order(row: Row) -> tuple[int, int, str]:
+        cell = row.cells.get(sort)
+        if cell is None or cell.rank is None:
+            return (1, 0, row.name)
+        return (0, cell.rank, row.name)
+
+    return sorted(rows, key=order)
+
+
+def _case_cells(counters: dict[str, int], links: Callable[[str], str] | None) -> dict[str, Cell]:
+    values = ind.compute(counters)
+    cells = {}
+    for metric in CASE_METRICS:
+        which = ind.BY_KEY[metric.key].cases
+        cells[metric.key] = Cell(
+            value=values[metric.key],
+            sample=counters["received"],
+            display=ind.display(metric.kind, values[metric.key]),
+            href=links(which) if links else "",
+        )
+    return cells
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(COUNTER_FIELDS, 0)
+
+
+# --- scope -----------------------------------------------------------------------------------------
+
+
+def _units_of(place: Place, level: UnitLevel) -> list[AdminUnit]:
+    """The towns or villages inside ``place`` (the place itself when it is one)."""
+    qs = AdminUnit.objects.filter(level=level).select_related("parent")
+    depth = {Level.COUNTY: 1, Level.TOWN: 2, Level.VILLAGE: 3}
+    own = depth[Level.TOWN] if level == UnitLevel.TOWN else depth[Level.VILLAGE]
+    if place.county_ids:
+        county = "parent__" * (own - 2) + "parent_id__in"
+        qs = qs.filter(**{county: place.county_ids})
+    elif place.level == Level.GRID:
+        return []
+    elif place.level != Level.ALL:
+        steps = own - depth[Level(place.level)]
+        if steps < 0:
+            return []
+        qs = (
+            qs.filter(pk=place.id)
+            if steps == 0
+            else qs.filter(**{"parent__" * (steps - 1) + "parent_id": place.id})
+        )
+    return list(qs.order_by("code"))
+
+
+def _case_scope(place: Place) -> Q:
+    """The place's cases, as a filter on events (``case__…``)."""
+    if place.county_ids:
+        return Q(case__county_id__in=place.county_ids)
+    column = {
+        Level.COUNTY: "case__county_id",
+        Level.TOWN: "case__town_id",
+        Level.VILLAGE: "case__village_id",
+        Level.GRID: "case__grid_id",
+    }.get(Level(place.level))
+    return Q(**{column: place.id}) if column else Q()
+
+
+def _grids_of(user: User, place: Place) -> list[int]:
+    grids = grids_for_user(user).filter(active=True)
+    if place.level == Level.GRID:
+        grids = grids.filter(pk=place.id)
+    elif place.county_ids:
+        grids = grids.filter(county_id__in=place.county_ids)
+    elif place.level != Level.ALL:
+        column = {Level.COUNTY: "county_id", Level.TOWN: "town_id", Level.VILLAGE: "village_id"}[
+            Level(place.level)
+        ]
+        grids = grids.filter(**{column: place.id})
+    return list(grids.values_list("id", flat=True))
+
+
+# --- counters --------------------------------------------------------------------------------------
+
+
+def _unit_counters(level: Level, ids: list[int], period: ind.Period) -> dict[int, dict[str, int]]:
+    rows = (
+        DailyFigure.objects.filter(
+            level=level, unit_id__in=ids, dim=Dim.TOTAL, day__gte=period.first, day__lte=period.last
+        )
+        .values("unit_id")
+        .annotate(**selectors.SUMS)
+        .order_by()
+    )
+    return {row["unit_id"]: selectors._clean(row) for row in rows}
+
+
+def _event_counters(place: Place, period: ind.Period, column: str) -> dict[int, dict[str, int]]:
+    """The rollup's counters of the place's events in the period, per value of ``column``."""
+    start, end = local_day_bounds(period.first, period.last)
+    aggregates = {name: counter.aggregate for name, counter in COUNTERS.items()}
+    rows = (
+        CaseEvent.objects.filter(
+            COUNTED_EVENTS, _case_scope(place), created_at__gte=start, created_at__lt=end
+        )
+        .exclude(**{f"{column}__isnull": True})
+        .values(column)
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {row[column]: {name: round(row[name] or 0) for name in COUNTER_FIELDS} for row in rows}
+
+
+# --- compliance ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    done: int = 0
+    due: int = 0
+
+    def cell(self) -> Cell:
+        value = ind.ratio(self.done, self.due)
+        return Cell(value=value, sample=self.due, display=ind.display("rate", value))
+
+
+def _visits(user: User, period: ind.Period, grid_ids: set[int]) -> tuple[dict[str, dict[int, Tally]], str]:
+    """走访达标 per town, village and worker (by account) for the week holding the period's last day."""
+    monday = week_start(period.last)
+    tallies: dict[str, dict[int, Tally]] = {"town": {}, "village": {}, "worker": {}}
+    try:
+        compliance = visit_compliance(user, monday)
+    except Forbidden:
+        return tallies, ""
+    for row in compliance.grids:
+        grid = row.grid
+        if grid is None or grid.pk not in grid_ids:
+            continue
+        for kind, unit_id in (("town", grid.town_id), ("village", grid.village_id)):
+            if unit_id is None:
+                continue
+            tally = tallies[kind].setdefault(unit_id, Tally())
+            tally.done += row.visited
+            tally.due += row.due
+    for row in compliance.workers:
+        if row.staff is None or not row.staff.user_id:
+            continue
+        if not any(g.pk in grid_ids for g in row.grids):
+            continue
+        tallies["worker"][row.staff.user_id] = Tally(row.visited, row.due)
+    return tallies, f"{monday:%m-%d}起一周"
+
+
+def _patrols(user: User, period: ind.Period) -> tuple[dict[int, Tally], str]:
+    first = max(period.first, period.last - timedelta(days=MAX_REPORT_DAYS - 1))
+    report = patrol_report(user, first, period.last)
+    tallies: dict[int, Tally] = {}
+    for day in report.rows:
+        tally = tallies.setdefault(day.worker.pk, Tally())
+        tally.done += day.windows_done
+        tally.due += day.windows_due
+    return tallies, f"{first:%m-%d}至{period.last:%m-%d}"
+
+
+# --- the tables ------------------------------------------------------------------------------------
+
+
+def _finish(kind: str, metrics: list[Metric], rows: list[Row], sort: str) -> Table:
+    minimum = min_volume()
+    for metric in metrics:
+        rank(rows, metric, minimum)
+    for row in rows:
+        row.ordered = [row.cells[m.key] for m in metrics]
+    if sort not in {m.key for m in metrics}:
+        sort = DEFAULT_SORT
+    return Table(kind, KINDS[kind], metrics, sort_rows(rows, sort), sort)
+
+
+def unit_table(
+    user: User, place: Place, period: ind.Period, kind: str, *, sort: str = DEFAULT_SORT, visits: Any = None
+) -> Table:
+    """Towns (kind "town") or villages ("village") inside ``place``."""
+    level, unit_level = (Level.TOWN, UnitLevel.TOWN) if kind == "town" else (Level.VILLAGE, UnitLevel.VILLAGE)
+    units = _units_of(place, unit_level)
+    counters = _unit_counters(level, [u.pk for u in units], period)
+    rows = []
+    for unit in units:
+        unit_place = Place(level, unit.pk, unit.name)
+        row = Row(unit.pk, unit.name, parent=unit.parent.name if unit.parent else "")
+        row.cells = _case_cells(
+            counters.get(unit.pk, _zero()),
+            lambda which, p=unit_place: case_link(p, period, which),  # type: ignore[misc]
+        )
+        if visits is not None:
+            row.cells[VISITS.key] = visits.get(unit.pk, Tally()).cell()
+        rows.append(row)
+    metrics = [*CASE_METRICS, *([VISITS] if visits is not None else [])]
+    return _finish(kind, metrics, rows, sort)
+
+
+def _unit_ids(place: Place) -> list[int] | None:
+    """The administrative units at or under ``place`` (None: every unit)."""
+    if place.level == Level.ALL and not place.county_ids:
+        return None
+    if place.level == Level.GRID:
+        return []
+    own = list(place.county_ids) if place.county_ids else [place.id]
+    towns = [u.pk for u in _units_of(place, UnitLevel.TOWN)]
+    villages = [u.pk for u in _units_of(place, UnitLevel.VILLAGE)]
+    return own + towns + villages
+
+
+def department_table(user: User, place: Place, period: ind.Period, *, sort: str = DEFAULT_SORT) -> Table:
+    """Departments of the place's units (and any other department that handled the place's cases)."""
+    counters = _event_counters(place, period, "case__assigned_department_id")
+    units = _unit_ids(place)
+    own = Q(active=True) if units is None else Q(active=True, unit_id__in=units)
+    rows = []
+    for dept in (
+        Department.objects.filter(own | Q(pk__in=list(counters))).select_related("unit").order_by("code")
+    ):
+        row = Row(dept.pk, dept.name, parent=dept.unit.name)
+        row.cells = _case_cells(counters.get(dept.pk, _zero()), None)
+        rows.append(row)
+    return _finish("department", CASE_METRICS, rows, sort)
+
+
+def worker_table(
+    user: User,
+    place: Place,
+    period: ind.Period,
+    grid_ids: list[int],
+    *,
+    sort: str = DEFAULT_SORT,
+    visits: dict[int, Tally] | None = None,
+    patrols: dict[int, Tally] | None = None,
+) -> Table:
+    """Grid workers serving a grid of ``place``: the cases they signed for (签收人), their weekly visits
+    and their key-window patrols."""
+    counters = _event_counters(place, period, "case__assignee_id")
+    workers = (
+        User.objects.filter(role=Role.GRIDWORKER, is_active=True, grids__in=grid_ids)
+        .distinct()
+        .order_by("username")
+    )
+    grid_names: dict[int, list[str]] = {}
+    for user_id, name in Grid.objects.filter(pk__in=grid_ids, workers__role=Role.GRIDWORKER).values_list(
+        "workers", "name"
+    ):
+        grid_names.setdefault(user_id, []).append(name)
+    rows = []
+    for worker in workers:
+        row = Row(
+            worker.pk, worker.display_name or worker.username, parent="、".join(grid_names.get(worker.pk, []))
+        )
+        row.cells = _case_cells(counters.get(worker.pk, _zero()), None)
+        row.cells[VISITS.key] = (visits or {}).get(worker.pk, Tally()).cell()
+        row.cells[PATROL.key] = (patrols or {}).get(worker.pk, Tally()).cell()
+        rows.append(row)
+    return _finish("worker", [*CASE_METRICS, VISITS, PATROL], rows, sort)
+
+
+def rankings(user: User, place: Place, period: ind.Period, *, sort: str = DEFAULT_SORT) -> dict[str, Any]:
+    """Every table for the page: towns, villages, departments, grid workers."""
+    grid_ids = _grids_of(user, place)
+    visits, visit_week = _visits(user, period, set(grid_ids))
+    patrols, patrol_span = _patrols(user, period)
+    tables = []
+    if place.level in (Level.ALL, Level.COUNTY) or place.county_ids:
+        tables.append(unit_table(user, place, period, "town", sort=sort, visits=visits["town"]))
+    if place.level != Level.GRID:
+        tables.append(unit_table(user, place, period, "village", sort=sort, visits=visits["village"]))
+    tables.append(department_table(user, place, period, sort=sort))
+    tables.append(
+        worker_table(user, place, period, grid_ids, sort=sort, visits=visits["worker"], patrols=patrols)
+    )
+    return {
+        "tables": tables,
+        "min_volume": min_volume(),
+        "visit_week": visit_week,
+        "patrol_span": patrol_span,
+        "metrics": list(METRICS.values()),
+        "sort": sort if sort in METRICS else DEFAULT_SORT,
+    }
+
+
+def town_ranking(user: User, place: Place, period: ind.Period) -> Table:
+    """The big screen's table: towns (or, inside a town, its villages) on the case indicators only."""
+    kind = "town" if place.level in (Level.ALL, Level.COUNTY) or place.county_ids else "village"
+    return unit_table(user, place, period, kind)

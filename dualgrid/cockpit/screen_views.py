@@ -1,0 +1,81 @@
+"""晾晒 page and the big screen: thin over ``rankings`` and ``screen``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from dualgrid.web.views import staff_page
+
+from . import figures, rankings, screen, selectors
+from .selectors import COCKPIT_ROLES, WARNING_LABELS
+from .views import _period, _user
+
+
+@staff_page(*COCKPIT_ROLES)
+@require_GET
+def rankings_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    place = selectors.place_get_for_user(user, request.GET.get("place"))
+    period, preset = _period(request)
+    sort = request.GET.get("by", rankings.DEFAULT_SORT)
+    data = rankings.rankings(user, place, period, sort=sort)
+    period_query = f"from={period.first}&to={period.last}" if preset == "custom" else f"period={preset}"
+    context: dict[str, Any] = {
+        **data,
+        "place": place,
+        "trail": selectors.place_trail(user, place),
+        "period": period,
+        "preset": preset,
+        "presets": figures.PRESETS.items(),
+        "period_query": period_query,
+        "today": figures.today(),
+        "under_sample": rankings.UNDER_SAMPLE,
+    }
+    return render(request, "cockpit/rankings.html", context)
+
+
+@staff_page(*COCKPIT_ROLES)
+@require_GET
+def screen_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    place = selectors.place_get_for_user(user, request.GET.get("place"))
+    query = f"?place={place.token}"
+    context = {
+        "place": place,
+        "warning_labels": WARNING_LABELS,
+        "summary_url": reverse("cockpit:screen_summary") + query,
+        "feed_url": reverse("cockpit:screen_feed") + query,
+        "map_url": reverse("cockpit:map") + query,
+    }
+    return render(request, "cockpit/screen.html", context)
+
+
+@never_cache
+@staff_page(*COCKPIT_ROLES)
+@require_GET
+def screen_summary(request: HttpRequest) -> JsonResponse:
+    user = _user(request)
+    place = selectors.place_get_for_user(user, request.GET.get("place"))
+    return JsonResponse(screen.summary(user, place), json_dumps_params={"ensure_ascii": False})
+
+
+@never_cache
+@staff_page(*COCKPIT_ROLES)
+@require_GET
+def screen_feed(request: HttpRequest) -> JsonResponse:
+    user = _user(request)
+    place = selectors.place_get_for_user(user, request.GET.get("place"))
+    return JsonResponse(
+        {
+            "place": place.token,
+            "cases": screen.feed(user, place),
+            "case_url": reverse("web:case_detail", args=[0]),
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
