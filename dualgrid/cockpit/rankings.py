@@ -90,6 +90,7 @@ class Row:
     parent: str = ""
     cells: dict[str, Cell] = field(default_factory=dict)
     ordered: list[Cell] = field(default_factory=list)  # the cells in the table's column order
+    sorted_cell: Cell | None = None  # the cell of the column the table is sorted by
 
 
 @dataclass
@@ -301,10 +302,11 @@ def _finish(kind: str, metrics: list[Metric], rows: list[Row], sort: str) -> Tab
     minimum = min_volume()
     for metric in metrics:
         rank(rows, metric, minimum)
-    for row in rows:
-        row.ordered = [row.cells[m.key] for m in metrics]
     if sort not in {m.key for m in metrics}:
         sort = DEFAULT_SORT
+    for row in rows:
+        row.ordered = [row.cells[m.key] for m in metrics]
+        row.sorted_cell = row.cells[sort]
     return Table(kind, KINDS[kind], metrics, sort_rows(rows, sort), sort)
 
 

@@ -79,4 +79,12 @@ def test_screen_renders_survives_a_lost_connection_and_recovers(  # type: ignore
     page_errors.items[:] = [
         i for i in page_errors.items if not ("request failed" in i and DATA_URLS.search(i))
     ]
+
+    # 晾晒 at the same size, from the menu.
+    page.goto(f"{site.url}/cockpit/")
+    page.get_by_role("link", name="晾晒排名").first.click()
+    expect(page.locator("#ranking-town")).to_contain_text("桂林街道")
+    expect(page.locator("#ranking-worker")).to_contain_text("worker_a")
+    expect(page.locator("#ranking-town")).to_contain_text("样本不足，不排名")
+    shot(page, "rankings-1920x1080")
     context.close()

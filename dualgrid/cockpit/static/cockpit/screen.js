@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var body = document.querySelector(".screen-body");
+  var LABELLED_GRIDS = 60;
   var COLORS = { green: "#43a047", yellow: "#fdd835", orange: "#fb8c00", red: "#e53935" };
   var requested = parseFloat(new URLSearchParams(window.location.search).get("refresh"));
   var INTERVAL = (requested > 0 ? requested : 30) * 1000;
@@ -58,7 +59,12 @@
       },
       onEachFeature: function (f, l) {
         var g = states[f.properties.id];
-        l.bindTooltip("<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件<br>" + escape(state.labels[g.level]), { sticky: true });
+        // A wall shows a district's few dozen grids by name; a city's thousands only by colour.
+        if (state.grids.length <= LABELLED_GRIDS) {
+          l.bindTooltip(escape(g.name) + "<br>在办 " + g.open + " · 超期 " + g.overdue, { permanent: true, direction: "center", className: "grid-label" });
+        } else {
+          l.bindTooltip("<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件<br>" + escape(state.labels[g.level]), { sticky: true });
+        }
       }
     }).addTo(map);
     if (!fitted && layer.getLayers().length) {
@@ -73,6 +79,7 @@
     setText("today-closed", s.today.closed.toLocaleString("zh-CN"));
     setText("today-completion", s.today.completion);
     setText("today-overdue", s.today.overdue.toLocaleString("zh-CN"));
+    document.getElementById("today-overdue").parentNode.classList.toggle("stat-alert", s.today.overdue > 0);
     setText("ranking-title", s.ranking.label);
     setText("ranking-note", "受理量少于 " + s.ranking.min_volume + " 件的单位列出但不排名。");
     document.getElementById("ranking-rows").innerHTML = s.ranking.rows.slice(0, 14).map(function (r) {
