@@ -237,3 +237,50 @@ class Warning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.reason}"
+
+
+# --- the daily report (每日一报告) ------------------------------------------------------------------
+
+
+class ReportSubscription(models.Model):
+    """A unit whose daily report the worker generates each morning (none at all: every county)."""
+
+    unit = models.OneToOneField(
+        "places.AdminUnit", verbose_name="单位", on_delete=models.CASCADE, related_name="+"
+    )
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "每日报告订阅"
+        verbose_name_plural = "每日报告订阅"
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+
+class DailyReport(models.Model):
+    """One scope's report for one local day: the data as built then, and its PDF and Excel."""
+
+    level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
+    unit_id = models.PositiveBigIntegerField("单位/网格")
+    name = models.CharField("范围", max_length=64)
+    day = models.DateField("报告日期（北京时间）")
+    generated_at = models.DateTimeField("生成时间")
+    data = models.JSONField("内容")
+    pdf = models.BinaryField("PDF")
+    xlsx = models.BinaryField("Excel")
+
+    class Meta:
+        verbose_name = "每日报告"
+        verbose_name_plural = "每日报告"
+        ordering = ["-day", "level", "unit_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "unit_id", "day"], name="dailyreport_scope_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day}"
+
+    @property
+    def token(self) -> str:
+        return f"{self.level}-{self.unit_id}"

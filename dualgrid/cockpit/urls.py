@@ -14,6 +14,9 @@ urlpatterns = [
         "warnings/<int:warning_id>/acknowledge", report_views.warning_acknowledge, name="warning_acknowledge"
     ),
     path("warnings/<int:warning_id>/close", report_views.warning_close, name="warning_close"),
+    path("reports/", report_views.report_list, name="reports"),
+    path("reports/<int:report_id>.pdf", report_views.report_download, {"fmt": "pdf"}, name="report_pdf"),
+    path("reports/<int:report_id>.xlsx", report_views.report_download, {"fmt": "xlsx"}, name="report_xlsx"),
     path("rankings/", screen_views.rankings_page, name="rankings"),
     path("screen/", screen_views.screen_page, name="screen"),
     path("screen/summary.json", screen_views.screen_summary, name="screen_summary"),

@@ -23,6 +23,7 @@ PATROL = ("watch:patrol", "巡群统计")
 COCKPIT = ("cockpit:index", "驾驶舱")
 RANKINGS = ("cockpit:rankings", "晾晒排名")
 WARNINGS = ("cockpit:warnings", "分级预警")
+REPORTS = ("cockpit:reports", "每日报告")
 NOTICES = ("watch:notices", "宣传推送")
 OUTBOX = ("watch:outbox", "发送记录")
 # Urgent group messages nobody handled in time: a red count on 巡群 for the centre and grid workers.
@@ -35,6 +36,7 @@ CENTRE = [
     COCKPIT,
     RANKINGS,
     WARNINGS,
+    REPORTS,
     NEW,
     GRIDS,
     COVERAGE,
@@ -53,6 +55,7 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
         COCKPIT,
         RANKINGS,
         WARNINGS,
+        REPORTS,
         CASES,
         GRIDS,
         COVERAGE,

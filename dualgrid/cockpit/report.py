@@ -1,0 +1,389 @@
+"""每日一报告: one scope's report for one local day, built from the data as it stood at the end of
+that day, archived with its PDF and Excel.
+
+``build_report(place, day)`` reads the daily figures (so the day's and the month's counters are what
+the rollup recorded for those days), the warnings raised or handled that day, the week's hot
+categories and dispute places, the 交办 list and the town ranking. The 交办 list replays the case
+timeline up to the end of the day: a case counts as overdue if a ``deadline_overdue`` event came
+after its last change of state and it was still being signed for or handled, so a case closed later
+still shows as it stood. Responsible units are the case's current ones (a re-dispatch after the day
+is not replayed).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from dualgrid.cases.models import Case, CaseEvent, Status
+from dualgrid.places.models import AdminUnit, UnitLevel
+
+from . import indicators as ind
+from . import selectors
+from .models import DailyReport, Dim, Level, ReportSubscription, Warning
+from .rollup import local_day_bounds
+from .selectors import Place
+
+HOT_DAYS = 7
+TOP_N = 10
+# A case whose timeline last said "overdue" is late only while someone is still signing for or handling it.
+CLOCK_STATES = {Status.PENDING_SIGN, Status.IN_PROGRESS}
+SUMMARY_KEYS = ("received", "closed", "completion_rate", "close_rate", "on_time_rate", "satisfaction_rate")
+
+
+def _case_scope(place: Place, prefix: str = "") -> Q:
+    """Rows inside ``place`` for a model carrying grid/village/town/county (``prefix``: through a FK)."""
+    if place.county_ids:
+        return Q(**{f"{prefix}county_id__in": place.county_ids})
+    column = {
+        Level.COUNTY: "county_id",
+        Level.TOWN: "town_id",
+        Level.VILLAGE: "village_id",
+        Level.GRID: "grid_id",
+    }
+    return Q(**{prefix + column[Level(place.level)]: place.id}) if place.level in column else Q()
+
+
+def _figures(counters: dict[str, int]) -> list[dict[str, Any]]:
+    values = ind.compute(counters)
+    return [
+        {
+            "key": i.key,
+            "label": i.label,
+            "value": values[i.key],
+            "display": ind.display(i.kind, values[i.key]),
+        }
+        for i in ind.INDICATORS
+    ]
+
+
+def _warnings(place: Place, start: datetime, end: datetime) -> dict[str, list[dict[str, Any]]]:
+    scoped = Warning.objects.filter(_case_scope(place)).select_related("grid", "town", "owner_unit")
+
+    def row(w: Warning) -> dict[str, Any]:
+        return {
+            "id": w.pk,
+            "level": w.level,
+            "level_label": w.get_level_display(),
+            "rule": w.get_rule_display(),
+            "reason": w.reason,
+            "place": w.grid.name if w.grid else (w.town.name if w.town else place.name),
+            "owner": w.owner_unit.name if w.owner_unit else "",
+            "raised_at": timezone.localtime(w.raised_at).strftime("%Y-%m-%d %H:%M"),
+        }
+
+    raised = [row(w) for w in scoped.filter(raised_at__gte=start, raised_at__lt=end).order_by("raised_at")]
+    changed = []
+    for w in scoped.filter(
+        Q(acknowledged_at__gte=start, acknowledged_at__lt=end) | Q(closed_at__gte=start, closed_at__lt=end)
+    ).order_by("id"):
+        r = row(w)
+        r["change"] = "已关闭" if w.closed_at and start <= w.closed_at < end else "已确认"
+        r["note"] = w.close_note if r["change"] == "已关闭" else ""
+        changed.append(r)
+    active_at_end = scoped.filter(raised_at__lt=end).exclude(closed_at__lt=end).count()
+    return {"raised": raised, "changed": changed, "active": [{"count": active_at_end}]}
+
+
+def _hot(place: Place, day: date) -> dict[str, list[dict[str, Any]]]:
+    """The week to ``day``: top categories by cases received (daily figures) and places with repeated
+    disputes (the case table, registered that week)."""
+    week = ind.Period(day - timedelta(days=HOT_DAYS - 1), day)
+    by_category = selectors.by_dim(place, week, Dim.CATEGORY)
+    names = selectors.category_names(by_category)
+    top = sorted(by_category.items(), key=lambda kv: -kv[1]["received"])[:TOP_N]
+    categories = [{"category": names.get(k, k), "received": c["received"]} for k, c in top if c["received"]]
+    start, end = local_day_bounds(week.first, week.last)
+    conf = settings.DUALGRID
+    rows = (
+        Case.objects.filter(
+            _case_scope(place),
+            created_at__gte=start,
+            created_at__lt=end,
+            category__code__startswith=conf["WARNING_DISPUTE_PREFIX"],
+            grid__isnull=False,
+        )
+        .values_list("grid__name", "village__name")
+        .order_by()
+    )
+    counts = Counter(rows)
+    minimum = conf["WARNING_DISPUTE_LEVELS"][0]
+    places = [
+        {"grid": grid, "village": village or "", "disputes": n}
+        for (grid, village), n in counts.most_common()
+        if n >= minimum
+    ]
+    return {"categories": categories, "dispute_places": places}
+
+
+def _assignments(place: Place, end: datetime) -> list[dict[str, Any]]:
+    """交办: the cases overdue at ``end`` as their timeline stood then."""
+    late_ids = set(
+        CaseEvent.objects.filter(action="deadline_overdue", created_at__lt=end)
+        .filter(Q(case__closed_at__isnull=True) | Q(case__closed_at__gte=end))
+        .filter(_case_scope(place, "case__"))
+        .values_list("case_id", flat=True)
+    )
+    if not late_ids:
+        return []
+    late: dict[int, bool] = {}
+    state: dict[int, str] = {}
+    overdue_since: dict[int, datetime] = {}
+    events = (
+        CaseEvent.objects.filter(case_id__in=late_ids, created_at__lt=end)
+        .order_by("case_id", "created_at", "id")
+        .values_list("case_id", "action", "from_status", "to_status", "created_at")
+    )
+    for case_id, action, from_status, to_status, at in events.iterator(chunk_size=5000):
+        if to_status and to_status != from_status:
+            state[case_id] = to_status
+            late[case_id] = False
+        elif action == "approve_extension":
+            late[case_id] = False
+        if action == "deadline_overdue":
+            if not late.get(case_id):
+                overdue_since[case_id] = at
+            late[case_id] = True
+    overdue = [cid for cid, is_late in late.items() if is_late and state.get(cid) in CLOCK_STATES]
+    cases = (
+        Case.objects.filter(pk__in=overdue)
+        .select_related("category", "grid", "town", "assigned_grid", "assigned_department")
+        .order_by("created_at")
+    )
+    rows = []
+    for c in cases:
+        unit = (
+            c.assigned_department.name
+            if c.assigned_department
+            else (c.assigned_grid.name if c.assigned_grid else "")
+        )
+        rows.append(
+            {
+                "number": c.number or "",
+                "title": c.title,
+                "category": c.category.name if c.category else "",
+                "town": c.town.name if c.town else "",
+                "grid": c.grid.name if c.grid else "",
+                "status": Status(state[c.pk]).label,
+                "unit": unit or "未派遣",
+                "registered": timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
+                "overdue_since": timezone.localtime(overdue_since[c.pk]).strftime("%Y-%m-%d %H:%M"),
+                "days_overdue": (end - overdue_since[c.pk]).days,
+            }
+        )
+    return rows
+
+
+def _ranking(place: Place, month: ind.Period) -> list[dict[str, Any]]:
+    """The child units (towns for a county) on the month to date, by 办结率 then 受理量; units below the
+    minimum volume are listed, not ranked."""
+    minimum = int(settings.DUALGRID.get("RANKING_MIN_VOLUME", 10))
+    rows: list[dict[str, Any]] = []
+    for child, counters in selectors.by_children(place, month):
+        values = ind.compute(counters)
+        rows.append(
+            {
+                "unit": child.name,
+                "received": counters["received"],
+                "closed": counters["closed"],
+                "completion_rate": values["completion_rate"],
+                "on_time_rate": values["on_time_rate"],
+                "satisfaction_rate": values["satisfaction_rate"],
+                "ranked": counters["received"] >= minimum,
+            }
+        )
+    ranked = sorted(
+        (r for r in rows if r["ranked"]),
+        key=lambda r: (-(r["completion_rate"] or 0), -r["received"], r["unit"]),
+    )
+    for position, r in enumerate(ranked, 1):
+        r["rank"] = position
+    return ranked + sorted((r for r in rows if not r["ranked"]), key=lambda r: r["unit"])
+
+
+def build_report(place: Place, day: date) -> dict[str, Any]:
+    start, end = local_day_bounds(day, day)
+    month = ind.Period(day.replace(day=1), day)
+    return {
+        "place": {"token": place.token, "name": place.name, "label": place.label},
+        "day": day.isoformat(),
+        "month": {"from": month.first.isoformat(), "to": month.last.isoformat()},
+        "day_figures": _figures(selectors.totals(place, ind.Period(day, day))),
+        "month_figures": _figures(selectors.totals(place, month)),
+        "warnings": _warnings(place, start, end),
+        "hot": _hot(place, day),
+        "assignments": _assignments(place, end),
+        "ranking": _ranking(place, month),
+        "minimum_volume": int(settings.DUALGRID.get("RANKING_MIN_VOLUME", 10)),
+    }
+
+
+# --- files -----------------------------------------------------------------------------------------
+
+
+def render_pdf(data: dict[str, Any]) -> bytes:
+    from weasyprint import HTML  # heavy import, only when printing
+
+    html = render_to_string("cockpit/report_pdf.html", {"r": data, "summary_keys": SUMMARY_KEYS})
+    pdf = HTML(string=html).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
+SHEETS = ("概况", "预警", "热点", "交办清单", "排名")
+
+
+def render_xlsx(data: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    bold = Font(bold=True)
+
+    def sheet(title: str, header: list[str], rows: list[list[Any]]) -> None:
+        ws = book.create_sheet(title)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = bold
+        for row in rows:
+            ws.append(row)
+        for column, width in zip("ABCDEFGHIJ", (14, 24, 18, 18, 18, 16, 16, 16, 16, 12), strict=False):
+            ws.column_dimensions[column].width = width
+
+    book.remove(book.active)  # type: ignore[arg-type]
+    day_values = {f["key"]: f for f in data["day_figures"]}
+    sheet(
+        "概况",
+        ["指标", f"{data['day']}", f"本月（{data['month']['from']} 至 {data['month']['to']}）"],
+        [[f["label"], day_values[f["key"]]["value"], f["value"]] for f in data["month_figures"]],
+    )
+    book["概况"].insert_rows(1)
+    book["概况"]["A1"] = f"{data['place']['name']} 每日报告 {data['day']}"
+    book["概况"]["A1"].font = bold
+    warnings = data["warnings"]
+    sheet(
+        "预警",
+        ["变化", "级别", "规则", "原因", "地点", "责任单位", "预警时间"],
+        [
+            ["新增", w["level_label"], w["rule"], w["reason"], w["place"], w["owner"], w["raised_at"]]
+            for w in warnings["raised"]
+        ]
+        + [
+            [w["change"], w["level_label"], w["rule"], w["reason"], w["place"], w["owner"], w["raised_at"]]
+            for w in warnings["changed"]
+        ],
+    )
+    hot = data["hot"]
+    sheet(
+        "热点",
+        ["类型", "名称", "所属", "事件数（近7天）"],
+        [["事件分类", c["category"], "", c["received"]] for c in hot["categories"]]
+        + [["矛盾纠纷多发地点", p["grid"], p["village"], p["disputes"]] for p in hot["dispute_places"]],
+    )
+    sheet(
+        "交办清单",
+        [
+            "事件编号",
+            "标题",
+            "分类",
+            "镇街",
+            "网格",
+            "当时状态",
+            "责任单位",
+            "登记时间",
+            "超期时间",
+            "超期天数",
+        ],
+        [
+            [
+                a["number"],
+                a["title"],
+                a["category"],
+                a["town"],
+                a["grid"],
+                a["status"],
+                a["unit"],
+                a["registered"],
+                a["overdue_since"],
+                a["days_overdue"],
+            ]
+            for a in data["assignments"]
+        ],
+    )
+    sheet(
+        "排名",
+        ["名次", "单位", "受理量", "结案数", "办结率", "按期结案率", "满意率"],
+        [
+            [
+                r.get("rank", "不排名"),
+                r["unit"],
+                r["received"],
+                r["closed"],
+                r["completion_rate"],
+                r["on_time_rate"],
+                r["satisfaction_rate"],
+            ]
+            for r in data["ranking"]
+        ],
+    )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- archive ---------------------------------------------------------------------------------------
+
+
+def place_of_unit(unit: AdminUnit) -> Place:
+    # The worker has no user to scope by: the unit's own place, as root_place builds it for its accounts.
+    return selectors._unit_place(unit)
+
+
+def report_generate(place: Place, day: date, *, replace: bool = False) -> tuple[DailyReport, bool]:
+    """The archived report of ``place`` for ``day``, generated if missing (or ``replace``). Returns
+    (report, generated)."""
+    existing = DailyReport.objects.filter(level=place.level, unit_id=place.id, day=day).first()
+    if existing is not None and not replace:
+        return existing, False
+    data = build_report(place, day)
+    pdf, xlsx = render_pdf(data), render_xlsx(data)
+    values = {"name": place.name, "data": data, "pdf": pdf, "xlsx": xlsx, "generated_at": timezone.now()}
+    try:
+        with transaction.atomic():
+            report, _ = DailyReport.objects.update_or_create(
+                level=place.level, unit_id=place.id, day=day, defaults=values
+            )
+    except IntegrityError:  # generated by another process in the meantime
+        return DailyReport.objects.get(level=place.level, unit_id=place.id, day=day), False
+    return report, True
+
+
+def subscribed_places() -> list[Place]:
+    """The scopes that get a report each morning: the subscribed units, or every county if none."""
+    units = [s.unit for s in ReportSubscription.objects.filter(active=True).select_related("unit")]
+    if not units:
+        units = list(AdminUnit.objects.filter(level=UnitLevel.COUNTY).order_by("code"))
+    return [place_of_unit(u) for u in units]
+
+
+def reports_generate_due(now: datetime | None = None) -> int:
+    """After the configured local time (DUALGRID REPORT_TIME), yesterday's report of every subscribed
+    scope that does not have it yet. Idempotent; returns how many were generated."""
+    now = timezone.localtime(now or timezone.now())
+    hour, minute = (int(part) for part in settings.DUALGRID["REPORT_TIME"].split(":"))
+    if now.time() < time(hour, minute):
+        return 0
+    day = now.date() - timedelta(days=1)
+    done = 0
+    for place in subscribed_places():
+        _, generated = report_generate(place, day)
+        done += generated
+    return done
