@@ -304,9 +304,35 @@ def raise_warnings(now: datetime | None = None) -> int:
     now = now or timezone.now()
     raised = 0
     for rule in RULES:
-        for finding in rule(now):
+        findings = rule(now)
+        known = _active_cases(findings)
+        for finding in findings:
+            # Most rounds find what the active warnings already hold: skip those without a write.
+            if (finding.rule, finding.key) in known and known[(finding.rule, finding.key)].issuperset(
+                finding.cases
+            ):
+                continue
             raised += _apply(finding, now)
     return raised
+
+
+def _active_cases(findings: list[Finding]) -> dict[tuple[str, str], set[int]]:
+    """The cases held by the active warnings of these findings' rules and places, in two queries."""
+    if not findings:
+        return {}
+    keys = {f.key for f in findings}
+    active = dict(
+        Warning.objects.filter(
+            rule=findings[0].rule, key__in=keys, status__in=ACTIVE_WARNING_STATUSES
+        ).values_list("pk", "key")
+    )
+    held: dict[tuple[str, str], set[int]] = {(findings[0].rule, key): set() for key in active.values()}
+    through = Warning.cases.through.objects.filter(warning_id__in=list(active)).values_list(
+        "warning_id", "case_id"
+    )
+    for warning_id, case_id in through.iterator(chunk_size=10000):
+        held[(findings[0].rule, active[warning_id])].add(case_id)
+    return held
 
 
 # --- reads and actions ----------------------------------------------------------------------------
