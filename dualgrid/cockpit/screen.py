@@ -3,6 +3,7 @@ new and urgent cases, as plain data for ``/cockpit/screen/*.json``. The map is `
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -20,6 +21,7 @@ from .models import Level
 from .selectors import Place
 
 FEED_SIZE = 12
+URGENT_HOURS = 24
 
 
 def _in_place(place: Place) -> Q:
@@ -34,13 +36,15 @@ def _in_place(place: Place) -> Q:
 
 
 def feed(user: User, place: Place, *, size: int = FEED_SIZE) -> list[dict[str, Any]]:
-    """The newest cases of the place in the user's scope, urgent open ones first; phones masked."""
+    """The newest cases of the place in the user's scope, phones masked. Urgent cases still open and
+    registered in the last URGENT_HOURS come first, at most half the list, so that a backlog of old
+    urgent cases never hides what is coming in now."""
     cases = cases_for_user(user).filter(_in_place(place)).select_related("category", "grid")
-    urgent = list(
-        cases.filter(urgency=Urgency.URGENT, status__in=sorted(ACTIVE_STATES)).order_by("-created_at", "-id")[
-            :size
-        ]
+    since = timezone.now() - timedelta(hours=URGENT_HOURS)
+    open_urgent = cases.filter(
+        urgency=Urgency.URGENT, status__in=sorted(ACTIVE_STATES), created_at__gte=since
     )
+    urgent = list(open_urgent.order_by("-created_at", "-id")[: size // 2])
     shown = {c.pk for c in urgent}
     latest = [c for c in cases.order_by("-created_at", "-id")[: size + len(urgent)] if c.pk not in shown]
     items = []
@@ -79,6 +83,7 @@ def summary(user: User, place: Place) -> dict[str, Any]:
     counters = selectors.totals(place, today)
     values = ind.compute(counters)
     month = figures.preset_period("month")
+    month_values = ind.compute(selectors.totals(place, month))
     table = rankings.town_ranking(user, place, month)
     rate = rankings.METRICS[table.sort]
     return {
@@ -89,6 +94,8 @@ def summary(user: User, place: Place) -> dict[str, Any]:
             "received": counters["received"],
             "closed": counters["closed"],
             "completion": ind.display("rate", values["completion_rate"]),
+            # A day's 办结率 counts today's closures of older cases too (a flow): the month's beside it.
+            "month_completion": ind.display("rate", month_values["completion_rate"]),
             "overdue": overdue_now(user, place),
             "received_href": figures.case_link(place, today),
             "closed_href": figures.case_link(place, today, "closed"),

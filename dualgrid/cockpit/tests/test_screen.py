@@ -50,6 +50,7 @@ def test_the_summary_has_todays_figures_overdue_now_and_the_town_ranking(cast: C
         "completion": "50.0%",
         "overdue": 0,
     }
+    assert data["today"]["month_completion"] == "50.0%"  # 1 March … today: the same two cases
     assert data["today"]["received_href"].startswith("/cases/?unit=")
     ranking = data["ranking"]
     assert ranking["label"] == "镇街结案率排名（本月）"
@@ -94,3 +95,14 @@ def test_both_endpoints_keep_to_the_readers_scope(cast: Cast, login: Any) -> Non
 def test_only_cockpit_roles_open_the_screen(cast: Cast, login: Any) -> None:
     for path in ("/cockpit/screen/", "/cockpit/screen/feed.json", "/cockpit/rankings/"):
         assert login(cast.worker_a).get(path).status_code == 403
+
+
+def test_old_urgent_cases_do_not_push_new_ones_off_the_feed(cast: Cast, leader: Client) -> None:
+    with at("2026-03-01 08:00"):
+        stale = report(cast, urgency=Urgency.URGENT, description="两天前的紧急事件")
+    with at("2026-03-03 08:00"):
+        fresh = report(cast, point=POINT_IN_C, description="今天的一般事件")
+    with at("2026-03-03 09:00"):
+        cases = leader.get("/cockpit/screen/feed.json").json()["cases"]
+    assert [c["id"] for c in cases] == [fresh.pk, stale.pk]  # by time once older than 24 h
+    assert cases[1]["time"] == "03-01 08:00"

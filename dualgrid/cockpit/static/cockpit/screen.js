@@ -78,6 +78,7 @@
     setText("today-received", s.today.received.toLocaleString("zh-CN"));
     setText("today-closed", s.today.closed.toLocaleString("zh-CN"));
     setText("today-completion", s.today.completion);
+    setText("month-completion", s.today.month_completion);
     setText("today-overdue", s.today.overdue.toLocaleString("zh-CN"));
     document.getElementById("today-overdue").parentNode.classList.toggle("stat-alert", s.today.overdue > 0);
     setText("ranking-title", s.ranking.label);
@@ -99,6 +100,11 @@
         '<div class="feed-title">' + escape(c.title) + "</div>" +
         '<div class="feed-meta">' + escape(c.category) + " · " + escape(c.place) + (c.phone ? " · " + escape(c.phone) : "") + "</div></li>";
     }).join("") || '<li class="feed-empty">暂无事件</li>';
+    // Only whole cards: drop the ones the panel cuts off.
+    var bottom = list.getBoundingClientRect().bottom;
+    Array.prototype.forEach.call(list.children, function (li) {
+      li.hidden = li.getBoundingClientRect().bottom > bottom;
+    });
   }
 
   function refresh() {
