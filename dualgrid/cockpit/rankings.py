@@ -394,27 +394,46 @@ def worker_table(
     return _finish("worker", [*CASE_METRICS, VISITS, PATROL], rows, sort)
 
 
-def rankings(user: User, place: Place, period: ind.Period, *, sort: str = DEFAULT_SORT) -> dict[str, Any]:
-    """Every table for the page: towns, villages, departments, grid workers."""
-    grid_ids = _grids_of(user, place)
-    visits, visit_week = _visits(user, period, set(grid_ids))
-    patrols, patrol_span = _patrols(user, period)
-    tables = []
+def kinds_for(place: Place) -> list[str]:
+    """Which tables a place has: towns only above a town, villages above a grid."""
+    kinds = []
     if place.level in (Level.ALL, Level.COUNTY) or place.county_ids:
-        tables.append(unit_table(user, place, period, "town", sort=sort, visits=visits["town"]))
+        kinds.append("town")
     if place.level != Level.GRID:
-        tables.append(unit_table(user, place, period, "village", sort=sort, visits=visits["village"]))
-    tables.append(department_table(user, place, period, sort=sort))
-    tables.append(
-        worker_table(user, place, period, grid_ids, sort=sort, visits=visits["worker"], patrols=patrols)
-    )
+        kinds.append("village")
+    return [*kinds, "department", "worker"]
+
+
+def rankings(
+    user: User, place: Place, period: ind.Period, *, kind: str = "", sort: str = DEFAULT_SORT
+) -> dict[str, Any]:
+    """One table for the page (``kind``; default the first the place has): a district has hundreds of
+    grid workers, so the tables are tabs, and only the one shown is computed."""
+    kinds = kinds_for(place)
+    if kind not in kinds:
+        kind = kinds[0]
+    grid_ids = _grids_of(user, place)
+    visit_week = patrol_span = ""
+    if kind == "department":
+        table = department_table(user, place, period, sort=sort)
+    else:
+        visits, visit_week = _visits(user, period, set(grid_ids))
+        if kind == "worker":
+            patrols, patrol_span = _patrols(user, period)
+            table = worker_table(
+                user, place, period, grid_ids, sort=sort, visits=visits["worker"], patrols=patrols
+            )
+        else:
+            table = unit_table(user, place, period, kind, sort=sort, visits=visits[kind])
     return {
-        "tables": tables,
+        "tables": [table],
+        "kind": kind,
+        "kinds": [(k, KINDS[k]) for k in kinds],
         "min_volume": min_volume(),
         "visit_week": visit_week,
         "patrol_span": patrol_span,
-        "metrics": list(METRICS.values()),
-        "sort": sort if sort in METRICS else DEFAULT_SORT,
+        "metrics": table.metrics,
+        "sort": table.sort,
     }
 
 

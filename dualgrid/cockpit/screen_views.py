@@ -24,7 +24,7 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
     place = selectors.place_get_for_user(user, request.GET.get("place"))
     period, preset = _period(request)
     sort = request.GET.get("by", rankings.DEFAULT_SORT)
-    data = rankings.rankings(user, place, period, sort=sort)
+    data = rankings.rankings(user, place, period, kind=request.GET.get("kind", ""), sort=sort)
     period_query = f"from={period.first}&to={period.last}" if preset == "custom" else f"period={preset}"
     context: dict[str, Any] = {
         **data,

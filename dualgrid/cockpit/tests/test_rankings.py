@@ -131,34 +131,36 @@ def test_the_minimum_volume_is_a_setting(cast: Cast, march: None, settings: Any)
     assert [(r.name, r.cells["closure_rate"].rank) for r in table.rows] == [("群力镇", 1), ("桂林街道", 2)]
 
 
-def test_the_page_lists_every_table_with_unranked_units_said_in_words(
+def test_the_page_shows_one_table_per_tab_with_unranked_units_said_in_words(
     cast: Cast, march: None, login: Any
 ) -> None:
-    response = login(cast.leader).get("/cockpit/rankings/?from=2026-03-01&to=2026-03-31")
+    client: Client = login(cast.leader)
+    response = client.get("/cockpit/rankings/?from=2026-03-01&to=2026-03-31")
     assert response.status_code == 200
+    assert response.context["kind"] == "town"
+    assert [k for k, _ in response.context["kinds"]] == ["town", "village", "department", "worker"]
     page = response.content.decode()
-    for text in (
-        "镇街排名",
-        "村/社区排名",
-        "部门排名",
-        "网格员排名",
-        "区公安分局",
-        "worker_a",
-        "样本不足，不排名",
-        "第1名",
-    ):
+    for text in ("镇街排名", "桂林街道", "样本不足，不排名", "kind=worker"):
         assert text in page
-    assert [t.kind for t in response.context["tables"]] == ["town", "village", "department", "worker"]
+    for kind, text in (("village", "大佛社区"), ("department", "区公安分局"), ("worker", "worker_a")):
+        shown = client.get(f"/cockpit/rankings/?from=2026-03-01&to=2026-03-31&kind={kind}")
+        assert [t.kind for t in shown.context["tables"]] == [kind]
+        assert text in shown.content.decode()
 
 
 def test_a_town_account_sees_only_its_town(cast: Cast, march: None, login: Any) -> None:
     client: Client = login(cast.town_dispatcher)  # 群力镇
-    response = client.get("/cockpit/rankings/?from=2026-03-01&to=2026-03-31")
+    march_query = "from=2026-03-01&to=2026-03-31"
+    response = client.get(f"/cockpit/rankings/?{march_query}")
     assert response.status_code == 200
-    tables = {t.kind: t for t in response.context["tables"]}
-    assert "town" not in tables  # a town is not ranked against itself
-    assert [r.name for r in tables["village"].rows] == ["白兔村"]
-    assert [r.name for r in tables["worker"].rows] == []  # worker_a and worker_b serve 桂林街道
+    assert [k for k, _ in response.context["kinds"]] == [
+        "village",
+        "department",
+        "worker",
+    ]  # no town vs itself
+    assert [r.name for r in response.context["tables"][0].rows] == ["白兔村"]
+    workers = client.get(f"/cockpit/rankings/?{march_query}&kind=worker").context["tables"][0]
+    assert [r.name for r in workers.rows] == []  # worker_a and worker_b serve 桂林街道
     assert "桂林街道" not in response.content.decode()
     other = client.get(f"/cockpit/rankings/?place={Level.TOWN}-{cast.town_a.pk}")
     assert other.status_code == 404
