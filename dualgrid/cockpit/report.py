@@ -59,6 +59,7 @@ def _figures(counters: dict[str, int]) -> list[dict[str, Any]]:
         {
             "key": i.key,
             "label": i.label,
+            "unit": "小时" if i.kind == "hours" else "",
             "value": values[i.key],
             "display": ind.display(i.kind, values[i.key]),
         }
