@@ -72,6 +72,8 @@ def case_list(
     deadline_state: str | None = None,
     query: str | None = None,
     channel: str | None = None,
+    department_id: int | None = None,
+    assignee_id: int | None = None,
     created: tuple[date | None, date | None] = (None, None),
     closed: tuple[date | None, date | None] = (None, None),
 ) -> QuerySet[Case]:
@@ -93,6 +95,10 @@ def case_list(
         qs = qs.filter(deadline_state=deadline_state)
     if channel:
         qs = qs.filter(channel=channel)
+    if department_id:
+        qs = qs.filter(assigned_department_id=department_id)
+    if assignee_id:
+        qs = qs.filter(assignee_id=assignee_id)
     qs = qs.filter(_local_days("created_at", *created) & _local_days("closed_at", *closed))
     if query:
         query = query.strip()

@@ -354,7 +354,10 @@ def department_table(user: User, place: Place, period: ind.Period, *, sort: str 
         Department.objects.filter(own | Q(pk__in=list(counters))).select_related("unit").order_by("code")
     ):
         row = Row(dept.pk, dept.name, parent=dept.unit.name)
-        row.cells = _case_cells(counters.get(dept.pk, _zero()), None)
+        row.cells = _case_cells(
+            counters.get(dept.pk, _zero()),
+            lambda which, pk=dept.pk: case_link(place, period, which, department=pk),  # type: ignore[misc]
+        )
         rows.append(row)
     return _finish("department", CASE_METRICS, rows, sort)
 
@@ -387,7 +390,10 @@ def worker_table(
         row = Row(
             worker.pk, worker.display_name or worker.username, parent="、".join(grid_names.get(worker.pk, []))
         )
-        row.cells = _case_cells(counters.get(worker.pk, _zero()), None)
+        row.cells = _case_cells(
+            counters.get(worker.pk, _zero()),
+            lambda which, pk=worker.pk: case_link(place, period, which, assignee=pk),  # type: ignore[misc]
+        )
         row.cells[VISITS.key] = (visits or {}).get(worker.pk, Tally()).cell()
         row.cells[PATROL.key] = (patrols or {}).get(worker.pk, Tally()).cell()
         rows.append(row)

@@ -330,6 +330,8 @@ class CaseFilterForm(forms.Form):
     )
     # Set by the cockpit's links (a unit's cases, those closed in a period); kept across filter changes.
     unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    department = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    assignee = forms.IntegerField(required=False, widget=forms.HiddenInput)
     closed_from = forms.DateField(required=False, widget=forms.HiddenInput)
     closed_to = forms.DateField(required=False, widget=forms.HiddenInput)
 
@@ -339,6 +341,10 @@ class CaseFilterForm(forms.Form):
             return ""
         data = self.cleaned_data
         parts = ["限定单位"] if data["unit"] else []
+        if data["department"]:
+            parts.append("限定承办部门")
+        if data["assignee"]:
+            parts.append("限定签收人")
         if data["closed_from"] or data["closed_to"]:
             parts.append(f"结案日期 {data['closed_from'] or '…'} 至 {data['closed_to'] or '…'}")
         return "；".join(parts)
@@ -371,4 +377,6 @@ class CaseFilterForm(forms.Form):
             "query": data["q"].strip() or None,
             "unit_id": data["unit"],
             "channel": data["channel"] or None,
+            "department_id": data["department"],
+            "assignee_id": data["assignee"],
         }

@@ -166,9 +166,11 @@ def test_a_town_account_sees_only_its_town(cast: Cast, march: None, login: Any) 
     assert other.status_code == 404
 
 
-def test_grid_workers_and_departments_are_counted_from_their_cases(cast: Cast, settings: Any) -> None:
+def test_grid_workers_and_departments_are_counted_from_their_cases(
+    cast: Cast, settings: Any, login: Any
+) -> None:
     settings.DUALGRID = {**settings.DUALGRID, "RANKING_MIN_VOLUME": 1}
-    case_in_state(cast, Status.CLOSED)  # grid A, signed and resolved by worker_a, today
+    closed = case_in_state(cast, Status.CLOSED)  # grid A, signed and resolved by worker_a, today
     today = preset_period("today")
     place = root_place(cast.leader)
     grid_ids = [cast.grid_a.pk, cast.grid_b.pk, cast.grid_c.pk]
@@ -183,6 +185,13 @@ def test_grid_workers_and_departments_are_counted_from_their_cases(cast: Cast, s
         ("区住房城乡建委", "1", 1),
         ("区公安分局", "0", None),  # listed, 0 cases: under the minimum of 1
     ]
+    # Each number opens the cases behind it.
+    client: Client = login(cast.leader)
+    listed = client.get(a["closure_rate"].href).context["page"].object_list
+    assert [c.pk for c in listed] == [closed.pk]
+    assert list(client.get(b["received"].href).context["page"].object_list) == []
+    housing = departments.rows[0].cells["received"]
+    assert [c.category.code for c in client.get(housing.href).context["page"].object_list] == ["T0201"]
 
 
 def test_metric_columns_follow_the_indicator_definitions() -> None:
