@@ -80,7 +80,15 @@ def test_screen_renders_survives_a_lost_connection_and_recovers(  # type: ignore
         i for i in page_errors.items if not ("request failed" in i and DATA_URLS.search(i))
     ]
 
+    # The session ends (the wall stays on for days): the screen says so instead of retrying silently.
+    context.clear_cookies()
+    expect(banner).to_have_text(
+        re.compile(r"登录已过期，显示的是 \d\d:\d\d 的数据，请重新登录"), timeout=5_000
+    )
+    expect(page.locator("#today-received")).to_have_text("5")
+
     # 晾晒 at the same size, from the menu.
+    login(page, site.url, "leader")
     page.goto(f"{site.url}/cockpit/")
     page.get_by_role("link", name="晾晒排名").first.click()
     expect(page.locator("#ranking-town")).to_contain_text("桂林街道")

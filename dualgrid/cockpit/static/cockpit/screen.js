@@ -30,6 +30,8 @@
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
       .then(function (r) {
+        // The session ended (SESSION_COOKIE_AGE): the JSON came back as the login page.
+        if (r.redirected && r.url.indexOf("/login/") !== -1) throw new Error("login");
         if (!r.ok || !/json/.test(r.headers.get("Content-Type") || "")) throw new Error("HTTP " + r.status);
         return r.json();
       });
@@ -122,11 +124,12 @@
       banner.hidden = true;
       document.body.dataset.state = "live";
       setTimeout(refresh, INTERVAL);
-    }).catch(function () {
+    }).catch(function (error) {
       failures += 1;
-      banner.textContent = lastGood
-        ? "连接中断，显示的是 " + hhmm(lastGood) + " 的数据，正在重试…"
-        : "连接中断，暂无数据，正在重试…";
+      var since = lastGood ? "显示的是 " + hhmm(lastGood) + " 的数据" : "暂无数据";
+      banner.textContent = error && error.message === "login"
+        ? "登录已过期，" + since + "，请重新登录"
+        : "连接中断，" + since + "，正在重试…";
       banner.hidden = false;
       document.body.dataset.state = "offline";
       setTimeout(refresh, Math.min(INTERVAL, 1000 * Math.pow(2, failures - 1)));
