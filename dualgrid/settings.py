@@ -204,6 +204,15 @@ DUALGRID: dict[str, Any] = {
     "COCKPIT_URGENT_MESSAGE_THRESHOLDS": tuple(
         int(n) for n in os.environ.get("DUALGRID_COCKPIT_URGENT_MESSAGE_THRESHOLDS", "1,1,3").split(",")
     ),
+    # …unresolved disputes (open cases whose category code starts with WARNING_DISPUTE_PREFIX) and
+    # key-population residents overdue for a visit (people/visit_rules.py) at which it turns yellow,
+    # orange, red.
+    "COCKPIT_DISPUTE_THRESHOLDS": tuple(
+        int(n) for n in os.environ.get("DUALGRID_COCKPIT_DISPUTE_THRESHOLDS", "1,3,5").split(",")
+    ),
+    "COCKPIT_OVERDUE_VISIT_THRESHOLDS": tuple(
+        int(n) for n in os.environ.get("DUALGRID_COCKPIT_OVERDUE_VISIT_THRESHOLDS", "1,3,5").split(",")
+    ),
     # Rankings (晾晒): a unit whose sample (受理量; people due a visit; key windows due) is below this is
     # listed but not ranked on that figure.
     "RANKING_MIN_VOLUME": envint("DUALGRID_RANKING_MIN_VOLUME", 10),

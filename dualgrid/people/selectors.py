@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Count, Max, Model, Prefetch, Q, QuerySet
 
@@ -687,3 +687,34 @@ def visit_state_counts(items: list[DueItem]) -> dict[str, int]:
     for item in items:
         counts[item.status.state] += 1
     return counts
+
+
+def overdue_visits_by_grid(
+    grid_ids: QuerySet[Grid, Any] | list[int], today: date | None = None
+) -> dict[int, int]:
+    """grid id → residents whose visit rule makes them overdue on ``today``, the same computation as
+    ``visits_due`` for many grids at once in a bounded number of queries (tags in force; visits of the
+    last two weeks; the last visit ever only when someone has a rolling rule)."""
+    today = today or local_today()
+    rules = _rules(grid_ids, today)
+    if not rules:
+        return {}
+    start = day_start(week_start(today) - timedelta(days=7))
+    by_resident, by_household, _ = _visit_days(grid_ids, start, day_start(today + timedelta(days=1)))
+    rolling = any(not rule.weekly for rule, _, _ in rules.values())
+    last_resident, last_household = _last_visits(grid_ids) if rolling else ({}, {})
+    counts: dict[int, int] = defaultdict(int)
+    for resident_id, (rule, grid_id, household_id) in rules.items():
+        if rule.since > today:
+            continue
+        days = _days_of(resident_id, household_id, by_resident, by_household)
+        if not rule.weekly:
+            last = max(
+                (t for t in (last_resident.get(resident_id), last_household.get(household_id or 0)) if t),
+                default=None,
+            )
+            if last is not None:
+                days.append(local_day(last))
+        if status_of(rule, days, today).state == VisitState.OVERDUE:
+            counts[grid_id] += 1
+    return dict(counts)

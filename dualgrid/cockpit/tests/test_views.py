@@ -140,3 +140,49 @@ def test_an_urgent_group_message_nobody_handled_colours_its_grid(cast: Cast, lea
     grids = {g["name"]: g for g in leader.get("/cockpit/map.json").json()["grids"]}
     assert (grids["白兔村第1网格"]["urgent_messages"], grids["白兔村第1网格"]["level"]) == (1, "orange")
     assert (grids["大佛社区第1网格"]["urgent_messages"], grids["大佛社区第1网格"]["level"]) == (0, "green")
+
+
+def test_an_open_dispute_colours_its_grid_and_a_closed_one_does_not(cast: Cast, leader: Client) -> None:
+    from dualgrid.cases.models import Case, Category, RequestKind, Status
+
+    assert warning_level(0, 0, 0, 1) == "yellow" and warning_level(0, 0, 0, 5) == "red"
+    top, _ = Category.objects.get_or_create(
+        code="10", defaults={"name": "矛盾纠纷", "kind": RequestKind.HELP}
+    )
+    Category.objects.get_or_create(
+        code="1001", defaults={"name": "邻里纠纷", "parent": top, "kind": RequestKind.HELP}
+    )
+    report(cast, category="1001", description="楼上楼下因漏水发生争执")  # grid A, stays open
+    closed = report(cast, point=POINT_IN_C, category="1001", description="两户因宅基地边界争执")
+    Case.objects.filter(pk=closed.pk).update(status=Status.CLOSED)  # resolved: no longer counts
+    grids = {g["name"]: g for g in leader.get("/cockpit/map.json").json()["grids"]}
+    assert (grids["大佛社区第1网格"]["disputes"], grids["大佛社区第1网格"]["level"]) == (1, "yellow")
+    assert (grids["白兔村第1网格"]["disputes"], grids["白兔村第1网格"]["level"]) == (0, "green")
+
+
+def test_a_resident_overdue_for_a_weekly_visit_colours_the_grid(cast: Cast, leader: Client) -> None:
+    from datetime import date
+
+    import time_machine
+
+    from dualgrid.lib.idcard import make_id
+    from dualgrid.people import services as people
+    from dualgrid.people.models import Tag
+
+    care = Tag.objects.get(group="care", code="01")
+    assert care.visit_every_days == 7
+    resident = people.resident_create(
+        actor=None,
+        data=people.ResidentInput(
+            name="王秀英", grid_code=cast.grid_c.code, id_number=make_id("500152", date(1948, 5, 6), 2)
+        ),
+    )
+    people.resident_tag_add(actor=None, resident=resident, tag=care, since=date(2025, 11, 17))
+    # Tagged Monday 17 Nov 2025 and never visited: due that week, overdue from Monday 24th.
+    with time_machine.travel("2025-11-23 12:00 +08:00", tick=False):
+        due = {g["name"]: g for g in leader.get("/cockpit/map.json").json()["grids"]}
+    with time_machine.travel("2025-11-24 09:00 +08:00", tick=False):
+        late = {g["name"]: g for g in leader.get("/cockpit/map.json").json()["grids"]}
+    assert (due["白兔村第1网格"]["overdue_visits"], due["白兔村第1网格"]["level"]) == (0, "green")
+    assert (late["白兔村第1网格"]["overdue_visits"], late["白兔村第1网格"]["level"]) == (1, "yellow")
+    assert late["大佛社区第1网格"]["overdue_visits"] == 0

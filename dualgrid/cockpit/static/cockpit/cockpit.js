@@ -96,7 +96,7 @@
       onEachFeature: function (f, l) {
         var g = states[f.properties.id];
         l.bindTooltip(
-          "<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件" + (g.urgent_messages ? "，紧急群消息 " + g.urgent_messages + " 条待处置" : "") + "<br>" + escape(labels[g.level]),
+          "<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件" + (g.urgent_messages ? "，紧急群消息 " + g.urgent_messages + " 条待处置" : "") + (g.disputes ? "，未化解矛盾纠纷 " + g.disputes + " 件" : "") + (g.overdue_visits ? "，重点人员走访逾期 " + g.overdue_visits + " 人" : "") + "<br>" + escape(labels[g.level]),
           { sticky: true }
         );
         l.on("mouseover", function () { l.setStyle({ weight: 2.5 }); });

@@ -65,7 +65,7 @@
         if (state.grids.length <= LABELLED_GRIDS) {
           l.bindTooltip(escape(g.name) + "<br>在办 " + g.open + " · 超期 " + g.overdue, { permanent: true, direction: "center", className: "grid-label" });
         } else {
-          l.bindTooltip("<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件<br>" + escape(state.labels[g.level]), { sticky: true });
+          l.bindTooltip("<b>" + escape(g.name) + "</b><br>" + escape(g.village) + "<br>在办 " + g.open + " 件，超期 " + g.overdue + " 件" + (g.urgent_messages ? "，紧急群消息 " + g.urgent_messages + " 条待处置" : "") + (g.disputes ? "，未化解矛盾纠纷 " + g.disputes + " 件" : "") + (g.overdue_visits ? "，重点人员走访逾期 " + g.overdue_visits + " 人" : "") + "<br>" + escape(state.labels[g.level]), { sticky: true });
         }
       }
     }).addTo(map);
