@@ -597,16 +597,21 @@ def rating_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
         )[:batch]
     )
     for case_id in ids:
-        try:
-            case_transition(
-                actor=None,
-                case_id=case_id,
-                action=Action.AUTO_CLOSE,
-                version=None,
-                note="评价期满未评价",
-                now=now,
-            )
-            closed += 1
-        except Conflict:
-            continue
+        closed += rating_sweep_one(case_id, now=now)
     return closed
+
+
+def rating_sweep_one(case_id: int, *, now: datetime) -> int:
+    """Close one case whose rating window passed (1), or nothing if someone acted first (0)."""
+    try:
+        case_transition(
+            actor=None,
+            case_id=case_id,
+            action=Action.AUTO_CLOSE,
+            version=None,
+            note="评价期满未评价",
+            now=now,
+        )
+    except Conflict:
+        return 0
+    return 1

@@ -3,6 +3,8 @@ live feed, the ranking), keeps its last data with a banner when its JSON stops a
 back by itself — no reload — once the server answers again."""
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -34,13 +36,20 @@ def test_screen_renders_survives_a_lost_connection_and_recovers(  # type: ignore
     report(cast, point=POINT_IN_B, category="T0201")
     rollup_events(settle_seconds=0)
 
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **FULL_HD)
+    # The wall PC's clock is set to UTC: the screen still shows the platform's time (Asia/Shanghai).
+    context = browser.new_context(locale="zh-CN", timezone_id="UTC", **FULL_HD)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page_errors.watch(page, "leader")
     login(page, site.url, "leader")
     page.goto(f"{site.url}/cockpit/screen/?refresh=1")
     expect(page.locator("#today-received")).to_have_text("4")
+    shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))
+    expect(page.locator("#screen-date")).to_have_text(f"{shanghai.year}年{shanghai.month}月{shanghai.day}日")
+    assert page.locator("#screen-time").inner_text()[:2] in {
+        f"{shanghai.hour:02d}",
+        f"{(shanghai.hour + 1) % 24:02d}",
+    }
     expect(page.locator("#today-closed")).to_have_text("1")
     expect(page.locator("#today-completion")).to_have_text("25.0%")
     expect(page.locator("#screen-map path.leaflet-interactive")).to_have_count(3)

@@ -1,5 +1,6 @@
 """`dualgrid demo` builds a usable district: places, departments, one account per role, cases."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -38,6 +39,13 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
     assert Case.objects.filter(status=Status.CLOSED).exists()
     assert Case.objects.exclude(status__in=[Status.CLOSED, Status.VOID]).exists()
     assert CaseEvent.objects.filter(action="create").count() == Case.objects.count()
+    # Unrated cases closed when their rating window ran out, not all on the day the demo was loaded.
+    window = timedelta(hours=settings.DUALGRID["RATING_WINDOW_HOURS"])
+    closes = CaseEvent.objects.filter(action="auto_close")
+    assert closes.exists()
+    for event in closes:
+        verified = CaseEvent.objects.filter(case_id=event.case_id, action="verify").latest("created_at")
+        assert event.created_at == verified.created_at + window
     assert Resident.objects.count() >= 400 and Assignment.objects.exists()
     # 巡群: the printed grid worker's feed opens on flagged messages; patrol logs fill the supervisors' table.
     assert 250 <= GroupMessage.objects.count() <= 320

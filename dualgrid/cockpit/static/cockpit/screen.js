@@ -12,17 +12,27 @@
   var lastGood = null;
   var failures = 0;
 
-  function two(n) { return (n < 10 ? "0" : "") + n; }
-  function hhmm(d) { return two(d.getHours()) + ":" + two(d.getMinutes()); }
+  // The wall shows the platform's time zone (settings.TIME_ZONE), whatever the display PC is set to.
+  var TZ = document.body.getAttribute("data-tz") || undefined;
+  var clock = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: TZ, year: "numeric", month: "numeric", day: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+  });
+  function local(d) {
+    var out = {};
+    clock.formatToParts(d).forEach(function (p) { out[p.type] = p.value; });
+    return out;
+  }
+  function hhmm(d) { var t = local(d); return t.hour + ":" + t.minute; }
   function escape(s) {
     return String(s).replace(/[&<>"]/g, function (ch) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[ch]; });
   }
   function setText(id, text) { var el = document.getElementById(id); if (el) el.textContent = text; }
 
   function tick() {
-    var now = new Date();
-    setText("screen-date", now.getFullYear() + "年" + (now.getMonth() + 1) + "月" + now.getDate() + "日");
-    setText("screen-time", hhmm(now) + ":" + two(now.getSeconds()));
+    var t = local(new Date());
+    setText("screen-date", t.year + "年" + t.month + "月" + t.day + "日");
+    setText("screen-time", t.hour + ":" + t.minute + ":" + t.second);
   }
   tick();
   setInterval(tick, 1000);

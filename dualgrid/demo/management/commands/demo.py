@@ -334,7 +334,12 @@ class Command(BaseCommand):
                     self._progress(case, code, created_at, real_now, users, workers, grid_workers, handlers)
         self._showcase(real_now)
         services.deadline_sweep(now=real_now, batch=count)
-        services.rating_sweep(now=real_now, batch=count)
+        # Cases whose rating window ran out during the simulated months close when it ran out, as the
+        # worker (every 30 s) would have closed them — not all at once today, which would read as a
+        # day with hundreds of closures on the cockpit.
+        expired = Case.objects.filter(status=Status.PENDING_RATING, rating_due_at__lte=real_now)
+        for case_id, due in expired.values_list("pk", "rating_due_at"):
+            services.rating_sweep_one(case_id, now=due or real_now)
 
     def _showcase(self, real_now: datetime) -> None:
         """Fresh cases for the printed logins (`gridworker`, `handler`), so they open on real work."""
