@@ -60,6 +60,9 @@ def screen_page(request: HttpRequest) -> HttpResponse:
 @staff_page(*COCKPIT_ROLES)
 @require_GET
 def screen_summary(request: HttpRequest) -> JsonResponse:
+    # A wall screen polls this all day: each poll renews the session (sliding expiry), so a screen
+    # that is running stays signed in; a closed one expires after SESSION_COOKIE_AGE as any other.
+    request.session.modified = True
     user = _user(request)
     place = selectors.place_get_for_user(user, request.GET.get("place"))
     return JsonResponse(screen.summary(user, place), json_dumps_params={"ensure_ascii": False})

@@ -106,3 +106,10 @@ def test_old_urgent_cases_do_not_push_new_ones_off_the_feed(cast: Cast, leader: 
         cases = leader.get("/cockpit/screen/feed.json").json()["cases"]
     assert [c["id"] for c in cases] == [fresh.pk, stale.pk]  # by time once older than 24 h
     assert cases[1]["time"] == "03-01 08:00"
+
+
+def test_a_running_screen_renews_its_session_on_every_poll(cast: Cast, leader: Client, settings: Any) -> None:
+    response = leader.get("/cockpit/screen/summary.json")
+    assert response.status_code == 200
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie.value and int(cookie["max-age"]) == settings.SESSION_COOKIE_AGE
