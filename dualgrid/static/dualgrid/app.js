@@ -152,6 +152,9 @@
           },
         }).addTo(map);
         layer.bringToBack();
+        // The page may have moved on while the grids loaded (htmx swapped the map out, or it is hidden):
+        // fitting bounds into a 0×0 box makes Leaflet compute a NaN centre. Nothing to frame then.
+        if (!el.isConnected || !el.clientWidth || !el.clientHeight) return;
         if (highlighted) {
           // Show the whole grid with the point in it, not a close-up of one colour.
           var bounds = highlighted.getBounds();

@@ -104,7 +104,9 @@
         l.on("click", function () { window.location.href = gridUrl(g.id); });
       }
     }).addTo(map);
-    if (features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    var box = map.getContainer();
+    // A hidden or detached map (the page moved on while the data loaded) has no size to fit into.
+    if (features.length && box.clientWidth && box.clientHeight) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
     else document.getElementById("map-note").textContent = "范围内没有带边界的网格。";
   }).catch(function () {
     document.getElementById("map-note").textContent = "地图数据加载失败，请刷新重试。";

@@ -79,7 +79,8 @@
         }
       }
     }).addTo(map);
-    if (!fitted && layer.getLayers().length) {
+    var box = map.getContainer();
+    if (!fitted && layer.getLayers().length && box.clientWidth && box.clientHeight) {
       map.fitBounds(layer.getBounds(), { padding: [12, 12] });
       fitted = true;
     }
