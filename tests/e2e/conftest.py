@@ -97,7 +97,13 @@ class Errors:
     items: list[str] = field(default_factory=list)
 
     def watch(self, page: Any, who: str) -> None:
-        page.on("pageerror", lambda exc: self.items.append(f"{who}: page error: {exc}"))
+        page.on(
+            "pageerror",
+            lambda exc: self.items.append(
+                f"{who}: page error on {page.url}: {exc}\n"
+                + "\n".join((getattr(exc, "stack", "") or "").splitlines()[:14])
+            ),
+        )
         page.on(
             "response",
             lambda r: (

@@ -77,7 +77,12 @@
 
   function initMap(el) {
     if (el._dgMap || !window.L) return;
-    var map = L.map(el, { attributionControl: false, zoomSnap: 0.5 });
+    // No animations: these maps show a place, and a pan or zoom animation still running when the page
+    // moves on (or the box is resized) ends in Leaflet on a NaN centre ("Invalid LatLng (NaN, NaN)").
+    var map = L.map(el, {
+      attributionControl: false, zoomSnap: 0.5,
+      zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, inertia: false
+    });
     el._dgMap = map;
     map.setView(CHINA, 4);
     if (el.dataset.tileUrl) L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
@@ -120,7 +125,7 @@
         lngInput.value = latlng.lng.toFixed(6);
       }
       describe(latlng);
-      if (pan) map.setView(latlng, Math.max(map.getZoom(), 16));
+      if (pan) map.setView(latlng, Math.max(map.getZoom(), 16), { animate: false });
     }
 
     var start = null;
@@ -153,15 +158,19 @@
         }).addTo(map);
         layer.bringToBack();
         // The page may have moved on while the grids loaded (htmx swapped the map out, or it is hidden):
-        // fitting bounds into a 0×0 box makes Leaflet compute a NaN centre. Nothing to frame then.
+        // fitting bounds into a 0×0 box makes Leaflet compute a NaN centre. Nothing to frame then. And
+        // no animated pan: one still running when the page navigates ends on a NaN centre in Leaflet.
         if (!el.isConnected || !el.clientWidth || !el.clientHeight) return;
+        // Leaflet keeps the box size it saw at creation; if the layout was not settled then (0×0), a fit
+        // computes a NaN zoom. Re-read it first.
+        map.invalidateSize({ pan: false });
         if (highlighted) {
           // Show the whole grid with the point in it, not a close-up of one colour.
           var bounds = highlighted.getBounds();
           if (start) bounds.extend(start);
-          map.fitBounds(bounds, { padding: [16, 16] });
-        } else if (start) map.setView(start, 15);
-        else if (features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+          map.fitBounds(bounds, { padding: [16, 16], animate: false });
+        } else if (start) map.setView(start, 15, { animate: false });
+        else if (features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
         labelsByZoom();
         if (marker) describe(marker.getLatLng());
       })

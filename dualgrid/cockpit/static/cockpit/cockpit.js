@@ -106,7 +106,7 @@
     }).addTo(map);
     var box = map.getContainer();
     // A hidden or detached map (the page moved on while the data loaded) has no size to fit into.
-    if (features.length && box.clientWidth && box.clientHeight) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    if (features.length && box.clientWidth && box.clientHeight) map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
     else document.getElementById("map-note").textContent = "范围内没有带边界的网格。";
   }).catch(function () {
     document.getElementById("map-note").textContent = "地图数据加载失败，请刷新重试。";

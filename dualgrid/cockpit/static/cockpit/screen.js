@@ -81,7 +81,7 @@
     }).addTo(map);
     var box = map.getContainer();
     if (!fitted && layer.getLayers().length && box.clientWidth && box.clientHeight) {
-      map.fitBounds(layer.getBounds(), { padding: [12, 12] });
+      map.fitBounds(layer.getBounds(), { padding: [12, 12], animate: false });
       fitted = true;
     }
   }
