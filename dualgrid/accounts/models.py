@@ -51,6 +51,11 @@ class User(AbstractUser):
         return f"{self.display_name or self.username}（{self.get_role_display()}）"
 
 
+def effective_role(user: User) -> str:
+    """The role every check sees: a superuser acts as system administrator whatever role is stored."""
+    return Role.ADMIN if user.is_superuser else user.role
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from django.db.models import Count, Max, Model, Prefetch, Q, QuerySet
 
 from dualgrid.accounts.models import Role, User
+from dualgrid.accounts.models import effective_role as role_of
 from dualgrid.lib.crypto import keyed_hash
 from dualgrid.lib.errors import Forbidden, NotFound
 from dualgrid.lib.idcard import looks_like_id, normalize_id
@@ -55,10 +56,6 @@ SUPERVISING_ROLES: set[str] = {Role.ADMIN, Role.DISPATCHER, Role.LEADER}
 UNMASKING_ROLES: set[str] = {Role.ADMIN, Role.DISPATCHER, Role.GRIDWORKER}
 
 M = TypeVar("M", bound=Model)
-
-
-def role_of(user: User) -> str:
-    return Role.ADMIN if user.is_superuser else user.role
 
 
 # --- grids -------------------------------------------------------------------------------------------

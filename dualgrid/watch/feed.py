@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dualgrid.accounts.models import Role, User
+from dualgrid.accounts.models import effective_role as role_of
 from dualgrid.cases import config as case_config
 from dualgrid.cases.models import Case, Category, Channel, Urgency
 from dualgrid.cases.services import MAX_DESCRIPTION, CaseInput, case_create
@@ -51,10 +52,6 @@ TITLE_CHARS = 30
 MAX_REPORT_DAYS = 31
 MAX_UNIT_DEPTH = 8
 NOT_IN_SCOPE = "消息不存在或不在您的管辖范围内"
-
-
-def role_of(user: User) -> str:
-    return Role.ADMIN if user.is_superuser else user.role
 
 
 def local_zone() -> tzinfo:

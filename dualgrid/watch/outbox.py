@@ -30,6 +30,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dualgrid.accounts.models import Role, User
+from dualgrid.accounts.models import effective_role as _role
 from dualgrid.cases import selectors as case_selectors
 from dualgrid.cases.models import Case, CaseEvent, Status
 from dualgrid.lib.errors import Conflict, Forbidden, Invalid, NotFound
@@ -62,10 +63,6 @@ REPLY_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.GRIDWORKER, Role.HAND
 # Who reads the outbox log (scoped by unit) and retries or cancels deliveries.
 OUTBOX_ROLES = (Role.ADMIN, Role.DISPATCHER)
 DRAFT_BATCH = 500
-
-
-def _role(user: User) -> str:
-    return Role.ADMIN if user.is_superuser else user.role
 
 
 # --- senders ------------------------------------------------------------------------------------------

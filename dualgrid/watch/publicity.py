@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dualgrid.accounts.models import Role, User
+from dualgrid.accounts.models import effective_role as _role
 from dualgrid.lib.errors import Conflict, Forbidden, Invalid, NotFound
 from dualgrid.people.models import Resident, ResidentTag, Tag
 from dualgrid.people.selectors import in_force_tags
@@ -33,10 +34,6 @@ from .outbox import choose_sender, external_group_id, sending_connectors
 COMPOSER_ROLES = (Role.ADMIN, Role.DISPATCHER)
 READER_ROLES = (Role.ADMIN, Role.DISPATCHER, Role.LEADER)
 QUEUE_BATCH = 20
-
-
-def _role(user: User) -> str:
-    return Role.ADMIN if user.is_superuser else user.role
 
 
 def can_compose(user: User) -> bool:

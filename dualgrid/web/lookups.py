@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from shapely import wkt
 from shapely.geometry import mapping
 
-from dualgrid.accounts.models import Role, User
+from dualgrid.accounts.models import Role, User, effective_role
 from dualgrid.cases.models import Category
 from dualgrid.places.models import AdminUnit, Department, Grid, GridTier
 from dualgrid.places.selectors import within_unit
@@ -21,11 +21,6 @@ GEOJSON_CACHE_SECONDS = 300
 GRID_OPTIONS_LIMIT = 50
 
 ChoiceList = list[tuple[str, Any]]
-
-
-def effective_role(user: User) -> str:
-    """The role the workflow table sees: a superuser acts as system administrator."""
-    return Role.ADMIN if user.is_superuser else user.role
 
 
 def category_choices() -> ChoiceList:
