@@ -74,10 +74,15 @@ def case_list(
     channel: str | None = None,
     department_id: int | None = None,
     assignee_id: int | None = None,
+    creator_id: int | None = None,
     created: tuple[date | None, date | None] = (None, None),
     closed: tuple[date | None, date | None] = (None, None),
+    dispatched: tuple[date | None, date | None] = (None, None),
+    signed: tuple[date | None, date | None] = (None, None),
+    resolved: tuple[date | None, date | None] = (None, None),
 ) -> QuerySet[Case]:
-    """``created``/``closed``: local dates (first, last), either end open."""
+    """``created``/``closed``/``dispatched`` (the last dispatch)/``signed``/``resolved``: local dates
+    (first, last), either end open."""
     qs = (
         cases_for_user(user)
         .select_related("category", "grid", "assigned_grid", "assigned_department", "assignee")
@@ -99,7 +104,12 @@ def case_list(
         qs = qs.filter(assigned_department_id=department_id)
     if assignee_id:
         qs = qs.filter(assignee_id=assignee_id)
+    if creator_id:
+        qs = qs.filter(created_by_id=creator_id)
     qs = qs.filter(_local_days("created_at", *created) & _local_days("closed_at", *closed))
+    for column, days in (("dispatched_at", dispatched), ("signed_at", signed), ("resolved_at", resolved)):
+        if days != (None, None):
+            qs = qs.filter(_local_days(column, *days))
     if query:
         query = query.strip()
         phone = normalize_phone(query)

@@ -293,7 +293,8 @@ def case_create(*, actor: User | None, data: CaseInput, now: datetime | None = N
                         from_status=Status.NEW,
                         to_status=Status.PENDING_SIGN,
                         note=f"按分拨规则派至{route.label}",
-                        data={"rule": route.rule.pk},
+                        # Which unit it went to, as ids: the cockpit counts a dispatch for its department.
+                        data={"rule": route.rule.pk, **_dispatch_target(route.grid, route.department)},
                         created_at=now,
                     )
                 )
@@ -309,6 +310,11 @@ def case_create(*, actor: User | None, data: CaseInput, now: datetime | None = N
                 return existing, False
         raise
     return case, True
+
+
+def _dispatch_target(grid: Grid | None, department: Department | None) -> dict[str, int]:
+    """A dispatch event's ``data``: the grid or department it went to (ids, for statistics)."""
+    return {"grid": grid.pk} if grid is not None else {"department": department.pk} if department else {}
 
 
 # --- transitions -----------------------------------------------------------------------------------
@@ -438,12 +444,14 @@ def case_transition(
                     raise Invalid({"grid_id": "承办网格不存在"})
                 case.assigned_grid, case.assigned_department = grid, None
                 extra["to"] = grid.name
+                extra |= _dispatch_target(grid, None)
             else:
                 dept = Department.objects.filter(pk=dept_id, active=True).first()
                 if dept is None:
                     raise Invalid({"department_id": "承办部门不存在"})
                 case.assigned_grid, case.assigned_department = None, dept
                 extra["to"] = dept.name
+                extra |= _dispatch_target(None, dept)
             case.assignee = None
             case.dispatched_at = now
             _start_clock(case, now)

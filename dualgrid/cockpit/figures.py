@@ -48,11 +48,18 @@ def preset_period(name: str, *, on: date | None = None) -> ind.Period:
     return ind.Period(day.replace(day=1), day)
 
 
+# Which case column a drill-down filters on by date: registered, closed, last dispatched, signed, resolved.
+DATE_FILTERS = {"dispatched": "dispatched", "signed": "signed", "resolved": "resolved"}
+
+
 def case_link(place: Place, period: ind.Period, which: str = "received", **extra: Any) -> str:
-    """/cases/ listing the place's cases received (登记) or closed (结案) in the period."""
+    """/cases/ listing the place's cases received (登记), closed (结案), or last dispatched, signed for
+    or reported resolved (派遣, 签收, 办结反馈) in the period."""
     params: dict[str, Any] = dict(place.case_filter())
     if which == "closed":
         params |= {"status": Status.CLOSED, "closed_from": period.first, "closed_to": period.last}
+    elif which in DATE_FILTERS:
+        params |= {f"{which}_from": period.first, f"{which}_to": period.last}
     else:
         params |= {"created_from": period.first, "created_to": period.last}
     params |= {k: v for k, v in extra.items() if v}
@@ -91,6 +98,134 @@ def _cards(place: Place, period: ind.Period) -> list[dict[str, Any]]:
 
 def _rate(closed: int, received: int) -> str:
     return ind.display("rate", ind.ratio(closed, received))
+
+
+# Longer department / worker lists are cut on the page (all of them are on 晾晒).
+HANDLER_ROWS = 100
+
+
+def _handler_row(
+    dim: str, key: int, name: str, parent: str, c: dict[str, int], links: dict[str, str]
+) -> dict[str, Any]:
+    values = ind.handler_values(c, dim)
+    return {
+        "key": key,
+        "name": name,
+        "parent": parent,
+        "reported": c["received"],
+        "volume": c[ind.HANDLER_VOLUME[dim]],
+        "closed": c["closed"],
+        "completion": ind.display("rate", values["completion_rate"]),
+        "on_time": ind.display("rate", values["on_time_rate"]),
+        "satisfaction": ind.display("rate", values["satisfaction_rate"]),
+        "sign_hours": ind.display("hours", values["avg_sign_hours"]),
+        "resolve_hours": ind.display("hours", values["avg_resolve_hours"]),
+        **links,
+    }
+
+
+def _ranked(rows: dict[str, dict[str, int]], dim: str) -> list[tuple[int, dict[str, int]]]:
+    volume = ind.HANDLER_VOLUME[dim]
+    found = [(int(key), c) for key, c in rows.items() if key.isdigit() and any(c.values())]
+    return sorted(found, key=lambda kc: (-kc[1][volume], -kc[1]["closed"], kc[0]))
+
+
+def departments(place: Place, period: ind.Period) -> dict[str, Any]:
+    """The departments that handled the place's cases in the period: 承办量 (dispatches to them),
+    结案, rates and times, from the department rows of the daily figures."""
+    ranked = _ranked(selectors.by_dim(place, period, Dim.DEPARTMENT), "dept")
+    names = selectors.department_names([pk for pk, _ in ranked[:HANDLER_ROWS]])
+    rows = []
+    for pk, c in ranked[:HANDLER_ROWS]:
+        name, unit = names.get(pk, (f"部门#{pk}", ""))
+
+        def link(which: str, pk: int = pk) -> str:
+            return case_link(place, period, which, department=pk)
+
+        links = {
+            "volume_href": link("dispatched"),
+            "closed_href": link("closed"),
+            "sign_href": link("signed"),
+            "resolve_href": link("resolved"),
+        }
+        rows.append(_handler_row("dept", pk, name, unit, c, links))
+    return {"rows": rows, "total": len(ranked), "cut": len(ranked) > HANDLER_ROWS}
+
+
+def workers(place: Place, period: ind.Period) -> dict[str, Any]:
+    """The grid workers who reported, signed for or resolved the place's cases in the period (the
+    people behind the worker rows of the daily figures; other roles — a department's handlers, the
+    call-takers who register — are under 部门 or not shown)."""
+    by_person = selectors.by_dim(place, period, Dim.WORKER)
+    people = selectors.grid_workers([int(k) for k in by_person if k.isdigit()])
+    ranked = [(pk, c) for pk, c in _ranked(by_person, "worker") if pk in people]
+    rows = []
+    for pk, c in ranked[:HANDLER_ROWS]:
+        name, grids = people[pk]
+
+        def link(which: str, pk: int = pk) -> str:
+            if which == "received":
+                return case_link(place, period, "received", creator=pk)
+            return case_link(place, period, which, assignee=pk)
+
+        links = {
+            "reported_href": link("received"),
+            "volume_href": link("signed"),
+            "closed_href": link("closed"),
+            "sign_href": link("signed"),
+            "resolve_href": link("resolved"),
+        }
+        rows.append(_handler_row("worker", pk, name, grids, c, links))
+    return {"rows": rows, "total": len(ranked), "cut": len(ranked) > HANDLER_ROWS}
+
+
+def category_tree(place: Place, period: ind.Period) -> list[dict[str, Any]]:
+    """The category hierarchy (大类 → 小类, as the cases use it) with each node's counters: a leaf's
+    own row, summed into every ancestor; a grid has top-level rows only. Nodes without cases received
+    or closed in the period are left out; siblings by 受理 (descending)."""
+    grid = place.level == Level.GRID
+    rows = selectors.by_dim(place, period, Dim.TOP_CATEGORY if grid else Dim.CATEGORY)
+    categories = selectors.category_nodes()
+    sums: dict[int, dict[str, int]] = {}
+    for key, c in rows.items():
+        pk = int(key) if key.isdigit() else 0
+        node: int | None = pk
+        seen: set[int] = set()
+        while node is not None and node not in seen:  # the node and each ancestor (cycle-safe)
+            seen.add(node)
+            acc = sums.setdefault(node, dict.fromkeys(c, 0))
+            for name, value in c.items():
+                acc[name] += value
+            node = categories[node][3] if node in categories else None
+
+    def build(pk: int, depth: int) -> dict[str, Any]:
+        c = sums[pk]
+        values = ind.compute(c)
+        code, name = (categories[pk][0], categories[pk][1]) if pk in categories else ("", "未分类")
+        kids = [k for k in children.get(pk, []) if k in sums and (sums[k]["received"] or sums[k]["closed"])]
+        kids.sort(key=lambda k: (-sums[k]["received"], categories[k][2], categories[k][0]))
+        return {
+            "id": pk,
+            "code": code,
+            "name": name,
+            "depth": depth,
+            "received": c["received"],
+            "closed": c["closed"],
+            "completion": ind.display("rate", values["completion_rate"]),
+            "on_time": ind.display("rate", values["on_time_rate"]),
+            "satisfaction": ind.display("rate", values["satisfaction_rate"]),
+            "received_href": case_link(place, period, category=code) if code else "",
+            "closed_href": case_link(place, period, "closed", category=code) if code else "",
+            "children": [build(k, depth + 1) for k in kids],
+        }
+
+    children: dict[int | None, list[int]] = {}
+    for pk, (_code, _name, _sort, parent) in categories.items():
+        children.setdefault(parent, []).append(pk)
+    roots = [pk for pk in children.get(None, []) if pk in sums] + ([0] if 0 in sums else [])
+    roots = [pk for pk in roots if sums[pk]["received"] or sums[pk]["closed"]]
+    roots.sort(key=lambda k: (-sums[k]["received"], k == 0, categories.get(k, ("", "", 0, None))[0]))
+    return [build(pk, 0) for pk in roots]
 
 
 def figures(user: Any, place: Place, period: ind.Period) -> dict[str, Any]:
@@ -175,4 +310,8 @@ def figures(user: Any, place: Place, period: ind.Period) -> dict[str, Any]:
         "top_categories": category_rows(tops),
         "categories": category_rows(leaves),
         "units": units,
+        "category_tree": category_tree(place, period),
+        "departments": departments(place, period),
+        "workers": workers(place, period),
+        "handler_definitions": ind.HANDLER_DEFINITIONS,
     }

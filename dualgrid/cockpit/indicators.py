@@ -136,6 +136,38 @@ def compute(counters: Counters) -> dict[str, float | None]:
     return {i.key: i.compute(counters) for i in INDICATORS}
 
 
+# --- handling departments and grid workers ---------------------------------------------------------
+# Their rows (Dim.DEPARTMENT / Dim.WORKER) hold the events counted for them (rollup.DEPARTMENT_KEY,
+# WORKER_KEY). A department's or a worker's volume is what it took on, not what was registered:
+# 承办量 = dispatches to the department, or cases the worker signed for.
+
+HANDLER_VOLUME = {"dept": "dispatched", "worker": "signed"}
+HANDLER_DEFINITIONS = {
+    "dept_volume": "承办量 = 本期派至该部门的次数（派单与平台派单；退回后再派另计一次）。",
+    "worker_volume": "承办量 = 本期该网格员签收的次数；上报量 = 本期由该网格员登记（巡查上报）的事件数。",
+    "closed": "结案数 = 本期结案、且结案时承办部门（签收人）为其的事件数。",
+    "completion_rate": "办结率 = 结案数 ÷ 承办量。",
+    "on_time_rate": "按期办结率 = 按期结案数 ÷（承办量 − 缓办数）；按期 = 最后一次办结反馈不晚于办结时限（含批准的延期）。",
+    "satisfaction_rate": "满意率 = 满意 ÷ 已评价（基本满意不计入满意）。",
+    "hours": "平均签收 / 处置时长：同上方指标，只计该部门（网格员）的签收与办结反馈（小时）。",
+}
+
+
+def handler_values(c: Counters, dim: str) -> dict[str, float | None]:
+    """The figures of one department (``dim`` "dept") or grid worker ("worker")."""
+    volume = c[HANDLER_VOLUME[dim]]
+    return {
+        "reported": c["received"],
+        "volume": volume,
+        "closed": c["closed"],
+        "completion_rate": ratio(c["closed"], volume),
+        "on_time_rate": ratio(c["closed_on_time"], volume - deferred_open(c)),
+        "satisfaction_rate": ratio(c["satisfied"], c["rated"]),
+        "avg_sign_hours": ratio(c["sign_seconds_sum"] / 3600, c["signed"]),
+        "avg_resolve_hours": ratio(c["resolve_seconds_sum"] / 3600, c["resolved"]),
+    }
+
+
 def change(kind: str, current: float | None, previous: float | None) -> float | None:
     """同比/环比: percentage points for a rate, relative change (0.1 = +10 %) for counts and hours."""
     if current is None or previous is None:

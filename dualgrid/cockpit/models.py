@@ -2,7 +2,8 @@
 
 One row holds one day's counters of one slice: a place (the whole platform, a county, a town, a
 village or a grid — the case's own place, denormalised on the case) crossed with one breakdown (the
-total, one channel, one top-level category or one leaf category). The cockpit reads only these rows,
+total, one channel, one top-level category, one leaf category, one handling department or one
+person who reported, signed or resolved). The cockpit reads only these rows,
 never the case table, for its period figures: a county's year is 365 ``total`` rows.
 """
 
@@ -22,6 +23,10 @@ class Dim(models.TextChoices):
     CHANNEL = "channel", "来源渠道"
     TOP_CATEGORY = "top", "事件大类"
     CATEGORY = "leaf", "事件小类"
+    # Who handled the case (see rollup.DEPARTMENT_KEY / WORKER_KEY): the key is a Department id or
+    # a User id; events before a case reaches a department or a person carry no such row.
+    DEPARTMENT = "dept", "承办部门"
+    WORKER = "worker", "承办人（网格员）"
 
 
 # The counters, in the order the rollup writes them. Their definitions are in rollup.COUNTERS.
@@ -53,7 +58,8 @@ class DailyFigure(models.Model):
     # case without that place (0 rather than NULL, so the unique key also holds for those rows).
     unit_id = models.PositiveBigIntegerField("单位/网格")
     dim = models.CharField("维度", max_length=8, choices=Dim.choices)
-    # Channel code or category id as text; "" for the total, "0" for a case without a category.
+    # Channel code, category id, department id or user id as text; "" for the total, "0" for a case
+    # without a category.
     key = models.CharField("维度值", max_length=24, blank=True)
 
     received = models.PositiveIntegerField("受理登记", default=0)

@@ -8,7 +8,9 @@ a changed definition, a repaired event); ``dualgrid cockpit_rebuild`` runs it fr
 
 An event adds to the row of the local day (Asia/Shanghai) on which it happened, in every slice its
 case belongs to (the case's county, town, village and grid; its channel, top-level and leaf category,
-as they are when the event is rolled up; ``rebuild`` takes them as they are then). What each counter
+as they are when the event is rolled up; ``rebuild`` takes them as they are then), and in the
+department and worker breakdowns of whoever the event is counted for (``DEPARTMENT_KEY``,
+``WORKER_KEY``). What each counter
 counts is written in ``COUNTERS`` below; the cockpit prints the same texts.
 """
 
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
+    BigIntegerField,
     Count,
     Expression,
     F,
@@ -36,8 +39,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import (
+    Case as SqlCase,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from dualgrid.cases.models import CaseEvent, Rating, Status
@@ -158,6 +167,38 @@ COUNTED_EVENTS = Q(
     ]
 ) | Q(to_status=Status.CLOSED)
 
+# Who an event is counted for, in the department and worker breakdowns. Both read what the event
+# itself says where it can, so the incremental rollup and a later rebuild agree even after the case
+# has moved on:
+# * 承办部门: a dispatch counts for the department in its data (``department`` id; a dispatch to a grid
+#   for none; an event from before the ids were recorded for the case's department); a sign or a
+#   resolve for the actor's department (a department's handler; a grid worker has none); a
+#   registration or a 不予受理 for none; every other step (extension, send-back, rating, closure) for
+#   the case's assigned department when the event is rolled up — a closure is final, so it stays.
+# * 承办人 (网格员): the person who registered (上报), signed or resolved — the event's own actor; a
+#   later step counts for the case's 签收人; dispatches and rejections for nobody (none has signed).
+DISPATCH_DEPARTMENT = SqlCase(
+    When(
+        Q(data__has_key="department") | Q(data__has_key="grid"),
+        then=Cast(KeyTextTransform("department", "data"), BigIntegerField()),
+    ),
+    default=F("case__assigned_department_id"),
+    output_field=BigIntegerField(),
+)
+DEPARTMENT_KEY = SqlCase(
+    When(action__in=["create", Action.REJECT], then=Value(None)),
+    When(action__in=DISPATCH_ACTIONS, then=DISPATCH_DEPARTMENT),
+    When(action__in=[Action.SIGN, Action.RESOLVE], then=F("actor__department_id")),
+    default=F("case__assigned_department_id"),
+    output_field=BigIntegerField(),
+)
+WORKER_KEY = SqlCase(
+    When(action__in=["create", Action.SIGN, Action.RESOLVE], then=F("actor_id")),
+    When(action__in=[Action.REJECT, *DISPATCH_ACTIONS], then=Value(None)),
+    default=F("case__assignee_id"),
+    output_field=BigIntegerField(),
+)
+
 # The finest grain the events are grouped by in SQL; every slice is a sum over these rows.
 FINE_COLUMNS: dict[str, Any] = {
     "d": TruncDate("created_at", tzinfo=LOCAL_TZ),
@@ -168,6 +209,8 @@ FINE_COLUMNS: dict[str, Any] = {
     "channel": F("case__channel"),
     "top": Coalesce("case__category__parent_id", "case__category_id"),
     "leaf": F("case__category_id"),
+    "dept": DEPARTMENT_KEY,
+    "worker": WORKER_KEY,
 }
 PLACE_COLUMNS: dict[Level, str | None] = {
     Level.ALL: None,
@@ -181,9 +224,14 @@ DIM_COLUMNS: dict[Dim, str | None] = {
     Dim.CHANNEL: "channel",
     Dim.TOP_CATEGORY: "top",
     Dim.CATEGORY: "leaf",
+    Dim.DEPARTMENT: "dept",
+    Dim.WORKER: "worker",
 }
+# Breakdowns whose key may be missing: an event with no department / person adds no row there.
+OPTIONAL_KEYS = {"dept", "worker"}
 # A grid's figures by channel or leaf category would multiply rows by ~50 for little use: grids get
-# the total and the top-level categories; units above them every breakdown.
+# the total, the top-level categories, the departments and the workers (a handful per grid and day);
+# units above them every breakdown.
 SLICES = [
     (int(level), PLACE_COLUMNS[level], str(dim), DIM_COLUMNS[dim])
     for level in Level
@@ -215,6 +263,8 @@ def _aggregate(events: QuerySet[CaseEvent]) -> dict[SliceKey, list[int]]:
             unit = row[place_column] if place_column else 0
             if unit is None:
                 continue  # a case without that place (outside every grid) has no row at that level
+            if key_column in OPTIONAL_KEYS and row[key_column] is None:
+                continue
             key = "" if key_column is None else str(row[key_column] if row[key_column] is not None else 0)
             slot = (row["d"], level, unit, dim, key)
             acc = rows.get(slot)

@@ -16,7 +16,7 @@ from dualgrid.cases.models import Case, Category, DeadlineState, Urgency
 from dualgrid.cases.workflow import ACTIVE_STATES
 from dualgrid.lib.errors import NotFound
 from dualgrid.people.selectors import overdue_visits_by_grid
-from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
+from dualgrid.places.models import AdminUnit, Department, Grid, GridTier, UnitLevel
 from dualgrid.places.selectors import grids_for_user, within_unit
 from dualgrid.watch.models import GroupMessage, MessageState
 
@@ -227,6 +227,41 @@ def category_names(ids: Iterable[str]) -> dict[str, str]:
 def category_codes(ids: Iterable[str]) -> dict[str, str]:
     wanted = [int(i) for i in ids if i.isdigit() and i != "0"]
     return {str(pk): code for pk, code in Category.objects.filter(pk__in=wanted).values_list("pk", "code")}
+
+
+def category_nodes() -> dict[int, tuple[str, str, int, int | None]]:
+    """Every category: id → (code, name, sort, parent id) — the whole tree, a few hundred rows."""
+    return {
+        pk: (code, name, sort, parent)
+        for pk, code, name, sort, parent in Category.objects.values_list(
+            "pk", "code", "name", "sort", "parent_id"
+        )
+    }
+
+
+def department_names(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """id → (department name, its unit's name)."""
+    rows = Department.objects.filter(pk__in=list(ids)).values_list("pk", "name", "unit__name")
+    return {pk: (name, unit or "") for pk, name, unit in rows}
+
+
+def grid_workers(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """The grid workers among ``ids``: id → (name, the grids they serve now, joined)."""
+    wanted = list(ids)
+    people = {
+        pk: (display or username, [])
+        for pk, display, username in User.objects.filter(pk__in=wanted, role=Role.GRIDWORKER).values_list(
+            "pk", "display_name", "username"
+        )
+    }
+    grids: dict[int, list[str]] = {}
+    for user_id, name in (
+        Grid.objects.filter(workers__in=list(people), active=True)
+        .order_by("code")
+        .values_list("workers", "name")
+    ):
+        grids.setdefault(user_id, []).append(name)
+    return {pk: (name, "、".join(grids.get(pk, []))) for pk, (name, _) in people.items()}
 
 
 # --- the map: live state of the grids --------------------------------------------------------------

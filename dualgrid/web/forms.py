@@ -308,6 +308,15 @@ class ActionForm(forms.Form):
         }
 
 
+# The hidden date filters of the case list and their words (登记日期 is a visible field).
+DATE_FILTER_LABELS = {
+    "closed": "结案日期",
+    "dispatched": "最近派遣日期",
+    "signed": "签收日期",
+    "resolved": "办结反馈日期",
+}
+
+
 class CaseFilterForm(forms.Form):
     """Filters of the case list (/cases/); read from the query string."""
 
@@ -334,6 +343,15 @@ class CaseFilterForm(forms.Form):
     assignee = forms.IntegerField(required=False, widget=forms.HiddenInput)
     closed_from = forms.DateField(required=False, widget=forms.HiddenInput)
     closed_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    # The cockpit's department and grid-worker figures: cases last dispatched, signed for or reported
+    # resolved in a period, and cases a worker registered (上报).
+    dispatched_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    dispatched_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    signed_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    signed_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    resolved_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    resolved_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    creator = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def hidden_filters(self) -> str:
         """The cockpit's filters in words (they have no visible field), e.g. "结案日期 … 至 …"."""
@@ -345,8 +363,11 @@ class CaseFilterForm(forms.Form):
             parts.append("限定承办部门")
         if data["assignee"]:
             parts.append("限定签收人")
-        if data["closed_from"] or data["closed_to"]:
-            parts.append(f"结案日期 {data['closed_from'] or '…'} 至 {data['closed_to'] or '…'}")
+        if data["creator"]:
+            parts.append("限定登记人")
+        for name, label in DATE_FILTER_LABELS.items():
+            if data[f"{name}_from"] or data[f"{name}_to"]:
+                parts.append(f"{label} {data[f'{name}_from'] or '…'} 至 {data[f'{name}_to'] or '…'}")
         return "；".join(parts)
 
     def __init__(self, *args: Any, categories: list[tuple[str, Any]], **kwargs: Any) -> None:
@@ -366,7 +387,7 @@ class CaseFilterForm(forms.Form):
         data = self.cleaned_data
         dates = {
             name: (data[f"{name}_from"], data[f"{name}_to"])
-            for name in ("created", "closed")
+            for name in ("created", *DATE_FILTER_LABELS)
             if data[f"{name}_from"] or data[f"{name}_to"]
         }
         return dates | {
@@ -379,4 +400,5 @@ class CaseFilterForm(forms.Form):
             "channel": data["channel"] or None,
             "department_id": data["department"],
             "assignee_id": data["assignee"],
+            "creator_id": data["creator"],
         }

@@ -3,7 +3,7 @@ tests. Each story's expected counters are written out in the test that uses it."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ import time_machine
 from dualgrid.cases import services
 from dualgrid.cases.models import Case
 from dualgrid.cases.tests.factories import act, rate, report
-from dualgrid.conftest import POINT_IN_B, Cast
+from dualgrid.conftest import POINT_IN_A, POINT_IN_B, Cast
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -80,3 +80,50 @@ def rejected_case(cast: Cast) -> Case:
         case = report(cast, category="T04", point=POINT_IN_B, description="咨询医保政策")
     with at("2026-03-03 10:30"):
         return act(cast.dispatcher, case, "reject", "非本平台受理范围")
+
+
+def returned_by_department_case(cast: Cast, *, between: Callable[[], object] = lambda: None) -> Case:
+    """A dispute (no routing rule) on 3 March: dispatched by hand to 区住房城乡建委 at 09:20, signed by
+    its handler at 10:20 and returned at 11:00 (not theirs); dispatched to grid A at 11:30, signed by
+    worker_a at 12:00, resolved at 14:30, verified, rated 满意 at 15:30. ``between`` runs right after
+    the department signed (e.g. a rollup, so the department's steps are counted before it moves)."""
+    with at("2026-03-03 09:00"):
+        case = report(cast, category="T03", description="楼上漏水，邻里协商不成")
+    with at("2026-03-03 09:10"):
+        case = act(cast.dispatcher, case, "accept")
+    with at("2026-03-03 09:20"):
+        case = act(cast.dispatcher, case, "dispatch", department_id=cast.housing.pk)
+    with at("2026-03-03 10:20"):
+        case = act(cast.handler, case, "sign")
+    between()
+    with at("2026-03-03 11:00"):
+        case = act(cast.handler, case, "return", "属邻里纠纷，请网格调解")
+    with at("2026-03-03 11:30"):
+        case = act(cast.dispatcher, case, "dispatch", grid_id=cast.grid_a.pk)
+    with at("2026-03-03 12:00"):
+        case = act(cast.worker_a, case, "sign")
+    with at("2026-03-03 14:30"):
+        case = act(cast.worker_a, case, "resolve", "已调解")
+    with at("2026-03-03 15:00"):
+        case = act(cast.dispatcher, case, "verify")
+    with at("2026-03-03 15:30"):
+        rate(case, "satisfied")
+    return Case.objects.get(pk=case.pk)
+
+
+def patrol_report_case(cast: Cast) -> Case:
+    """worker_a registers 车辆乱停 on patrol in grid A at 08:00 on 4 March (上报; auto-dispatched to
+    grid A, nobody signs)."""
+    with at("2026-03-04 08:00"):
+        case, _ = services.case_create(
+            actor=cast.worker_a,
+            data=services.CaseInput(
+                description="巡查发现车辆占用消防通道",
+                channel="patrol",
+                lat=POINT_IN_A[0],
+                lng=POINT_IN_A[1],
+                address="大佛社区5栋",
+                category_code="T0101",
+            ),
+        )
+    return Case.objects.get(pk=case.pk)

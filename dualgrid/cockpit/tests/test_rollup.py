@@ -81,11 +81,14 @@ def test_slices_carry_the_case_place_channel_and_categories(cast: Cast) -> None:
         (Dim.CHANNEL, "web"): 1,
         (Dim.TOP_CATEGORY, str(cast.parking.parent_id)): 1,
         (Dim.CATEGORY, str(cast.parking.pk)): 1,
+        # worker_a signed and resolved it (a resident reported it: nobody's 上报; a grid handled it: no
+        # department row).
+        (Dim.WORKER, str(cast.worker_a.pk)): 0,
     }
-    # Grids keep the total and the top-level categories only.
+    # Grids keep the total, the top-level categories and the handlers only.
     assert set(
         DailyFigure.objects.filter(level=Level.GRID, unit_id=cast.grid_a.pk).values_list("dim", flat=True)
-    ) == {Dim.TOTAL, Dim.TOP_CATEGORY}
+    ) == {Dim.TOTAL, Dim.TOP_CATEGORY, Dim.WORKER}
 
 
 def test_rollup_is_idempotent_and_resumes_from_the_watermark(cast: Cast) -> None:

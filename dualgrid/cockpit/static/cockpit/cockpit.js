@@ -65,6 +65,53 @@
     }, data.units.map(function (u) { return u.received_href; }));
   }
 
+  // Category tree: a sunburst (inner ring 大类, outer 小类); a click opens the node's cases.
+  function sunburstNodes(nodes) {
+    return nodes.map(function (n) {
+      var item = { name: n.name, value: n.received, href: n.received_href };
+      if (n.children.length) item.children = sunburstNodes(n.children);
+      return item;
+    });
+  }
+  if (data.category_tree.length && document.getElementById("chart-tree") && window.echarts) {
+    var treeChart = echarts.init(document.getElementById("chart-tree"));
+    treeChart.setOption({
+      tooltip: { formatter: function (p) { return escape(p.name) + "：受理 " + p.value + " 件"; } },
+      series: [{
+        type: "sunburst", radius: ["12%", "92%"], sort: null, nodeClick: false,
+        data: sunburstNodes(data.category_tree),
+        levels: [{}, { label: { rotate: "tangential", minAngle: 12, overflow: "truncate", width: 70 } }, { label: { minAngle: 9, overflow: "truncate", width: 80 } }],
+        itemStyle: { borderColor: "#fff", borderWidth: 1 }
+      }]
+    });
+    treeChart.on("click", function (p) { if (p.data && p.data.href) window.location.href = p.data.href; });
+    charts.push(treeChart);
+  }
+  document.querySelectorAll("[data-tree]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var open = button.dataset.tree === "open";
+      document.querySelectorAll("#category-tree details.cat-node").forEach(function (d) { d.open = open; });
+    });
+  });
+
+  // Departments and grid workers: the ten with the highest 承办量, 承办量 beside 结案.
+  function handlers(id, rows) {
+    var shown = rows.slice(0, 10).reverse();
+    chart(id, {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { data: ["承办量", "结案"], top: 0 },
+      grid: { left: 8, right: 24, top: 28, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", data: shown.map(function (r) { return r.name; }), axisLabel: { width: 110, overflow: "truncate" } },
+      series: [
+        { type: "bar", name: "承办量", data: shown.map(function (r) { return r.volume; }), itemStyle: { color: "#10457f" } },
+        { type: "bar", name: "结案", data: shown.map(function (r) { return r.closed; }), itemStyle: { color: "#1e7b3a" } }
+      ]
+    }, shown.map(function (r) { return r.volume_href; }));
+  }
+  handlers("chart-departments", data.departments.rows);
+  handlers("chart-workers", data.workers.rows);
+
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
 
   // --- map -------------------------------------------------------------------------------------
