@@ -80,7 +80,8 @@
       series: [{
         type: "sunburst", radius: ["12%", "92%"], sort: null, nodeClick: false,
         data: sunburstNodes(data.category_tree),
-        levels: [{}, { label: { rotate: "tangential", minAngle: 12, overflow: "truncate", width: 70 } }, { label: { minAngle: 9, overflow: "truncate", width: 80 } }],
+        // 大类 named on the inner ring (radial, only where the slice is wide enough); 小类 on hover.
+        levels: [{}, { r0: "12%", r: "55%", label: { rotate: "radial", minAngle: 14, fontSize: 11, overflow: "truncate", width: 64 } }, { r0: "55%", r: "92%", label: { show: false } }],
         itemStyle: { borderColor: "#fff", borderWidth: 1 }
       }]
     });
