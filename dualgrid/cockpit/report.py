@@ -2,8 +2,10 @@
 that day, archived with its PDF and Excel.
 
 ``build_report(place, day)`` reads the daily figures (so the day's and the month's counters are what
-the rollup recorded for those days), the warnings raised or handled that day, the week's hot
-categories and dispute places, the 交办 list and the town ranking. The 交办 list replays the case
+the rollup recorded for those days), what changed against the day before and the same weekday a week
+earlier (``_changes``: per child unit, grids whose warning colour changed, newly overdue cases,
+categories that jumped), the warnings raised or handled that day, the week's hot categories and
+dispute places, the 交办 list and the town ranking. The 交办 list replays the case
 timeline up to the end of the day: a case counts as overdue if a ``deadline_overdue`` event came
 after its last change of state and it was still being signed for or handled, so a case closed later
 still shows as it stood. Responsible units are the case's current ones (a re-dispatch after the day
@@ -24,11 +26,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dualgrid.cases.models import Case, CaseEvent, Status
-from dualgrid.places.models import AdminUnit, UnitLevel
+from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
 
 from . import indicators as ind
 from . import selectors
-from .models import DailyReport, Dim, Level, ReportSubscription, Warning
+from .models import DailyFigure, DailyReport, Dim, GridLoad, Level, ReportSubscription, Warning
 from .rollup import local_day_bounds
 from .selectors import Place
 
@@ -126,42 +128,55 @@ def _hot(place: Place, day: date) -> dict[str, list[dict[str, Any]]]:
     return {"categories": categories, "dispute_places": places}
 
 
-def _assignments(place: Place, end: datetime) -> list[dict[str, Any]]:
-    """交办: the cases overdue at ``end`` as their timeline stood then."""
-    late_ids = set(
-        CaseEvent.objects.filter(action="deadline_overdue", created_at__lt=end)
-        .filter(Q(case__closed_at__isnull=True) | Q(case__closed_at__gte=end))
+def _overdue_at(place: Place, ends: list[datetime]) -> list[dict[int, tuple[str, datetime]]]:
+    """The cases overdue at each of ``ends``, as their timeline stood then: case id → (state, overdue
+    since). One read of the candidates' timelines, replayed up to each end."""
+    first, last = min(ends), max(ends)
+    candidates = set(
+        CaseEvent.objects.filter(action="deadline_overdue", created_at__lt=last)
+        .filter(Q(case__closed_at__isnull=True) | Q(case__closed_at__gte=first))
         .filter(_case_scope(place, "case__"))
         .values_list("case_id", flat=True)
     )
-    if not late_ids:
-        return []
-    late: dict[int, bool] = {}
-    state: dict[int, str] = {}
-    overdue_since: dict[int, datetime] = {}
+    found: list[dict[int, tuple[str, datetime]]] = [{} for _ in ends]
+    if not candidates:
+        return found
+    timelines: dict[int, list[tuple[str, str, str, datetime]]] = {}
     events = (
-        CaseEvent.objects.filter(case_id__in=late_ids, created_at__lt=end)
+        CaseEvent.objects.filter(case_id__in=candidates, created_at__lt=last)
         .order_by("case_id", "created_at", "id")
         .values_list("case_id", "action", "from_status", "to_status", "created_at")
     )
     for case_id, action, from_status, to_status, at in events.iterator(chunk_size=5000):
-        if to_status and to_status != from_status:
-            state[case_id] = to_status
-            late[case_id] = False
-        elif action == "approve_extension":
-            late[case_id] = False
-        if action == "deadline_overdue":
-            if not late.get(case_id):
-                overdue_since[case_id] = at
-            late[case_id] = True
-    overdue = [cid for cid, is_late in late.items() if is_late and state.get(cid) in CLOCK_STATES]
+        timelines.setdefault(case_id, []).append((action, from_status, to_status, at))
+    for case_id, timeline in timelines.items():
+        for i, end in enumerate(ends):
+            late, state, since = False, "", None
+            for action, from_status, to_status, at in timeline:
+                if at >= end:
+                    break
+                if to_status and to_status != from_status:
+                    state, late = to_status, False
+                elif action == "approve_extension":
+                    late = False
+                if action == "deadline_overdue":
+                    if not late:
+                        since = at
+                    late = True
+            if late and state in CLOCK_STATES and since is not None:
+                found[i][case_id] = (state, since)
+    return found
+
+
+def _case_rows(overdue: dict[int, tuple[str, datetime]], end: datetime) -> list[dict[str, Any]]:
     cases = (
-        Case.objects.filter(pk__in=overdue)
+        Case.objects.filter(pk__in=list(overdue))
         .select_related("category", "grid", "town", "assigned_grid", "assigned_department")
         .order_by("created_at")
     )
     rows = []
     for c in cases:
+        state, since = overdue[c.pk]
         unit = (
             c.assigned_department.name
             if c.assigned_department
@@ -174,14 +189,204 @@ def _assignments(place: Place, end: datetime) -> list[dict[str, Any]]:
                 "category": c.category.name if c.category else "",
                 "town": c.town.name if c.town else "",
                 "grid": c.grid.name if c.grid else "",
-                "status": Status(state[c.pk]).label,
+                "status": Status(state).label,
                 "unit": unit or "未派遣",
                 "registered": timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
-                "overdue_since": timezone.localtime(overdue_since[c.pk]).strftime("%Y-%m-%d %H:%M"),
-                "days_overdue": (end - overdue_since[c.pk]).days,
+                "overdue_since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M"),
+                "days_overdue": (end - since).days,
             }
         )
     return rows
+
+
+def _assignments(place: Place, end: datetime) -> list[dict[str, Any]]:
+    """交办: the cases overdue at ``end`` as their timeline stood then."""
+    return _case_rows(_overdue_at(place, [end])[0], end)
+
+
+# --- what changed: the report day against the day before and the same weekday a week earlier --------
+
+# A category "jumped" when the day's cases reach JUMP_MIN more than, and JUMP_FACTOR times, the larger
+# of its two comparison days.
+JUMP_MIN = 3
+JUMP_FACTOR = 2
+# The case column holding each child level's unit, for counting overdue cases per child.
+PLACE_INDEX = {Level.COUNTY: 0, Level.TOWN: 1, Level.VILLAGE: 2, Level.GRID: 3}
+NOWHERE = (None, None, None, None)
+CHILD_COLUMN = {
+    Level.COUNTY: "county_id",
+    Level.TOWN: "town_id",
+    Level.VILLAGE: "village_id",
+    Level.GRID: "grid_id",
+}
+
+
+def _grids_in(place: Place) -> dict[int, tuple[str, str]]:
+    """The place's active (non-micro) grids, as the map draws them: id → (name, village)."""
+    grids = Grid.objects.filter(active=True).exclude(tier=GridTier.MICRO)
+    if place.level == Level.GRID:
+        grids = grids.filter(pk=place.id)
+    elif place.county_ids:
+        grids = grids.filter(county_id__in=place.county_ids)
+    elif place.level != Level.ALL:
+        grids = grids.filter(**{CHILD_COLUMN[Level(place.level)]: place.id})
+    return {
+        pk: (name, village or "") for pk, name, village in grids.values_list("id", "name", "village__name")
+    }
+
+
+def _open_at(grid_ids: list[int], days: list[date]) -> list[dict[int, int]]:
+    """Each grid's open cases at the end of each of ``days``: the rollup's tally now (GridLoad) less
+    the registrations, rejections and closures the daily rows hold after that day."""
+    now = dict(GridLoad.objects.filter(grid_id__in=grid_ids).values_list("grid_id", "open"))
+    later = (
+        DailyFigure.objects.filter(level=Level.GRID, unit_id__in=grid_ids, dim=Dim.TOTAL, day__gt=min(days))
+        .values_list("unit_id", "day", "received", "rejected", "closed")
+        .order_by()
+    )
+    result = [dict(now) for _ in days]
+    for grid_id, day, received, rejected, closed in later.iterator(chunk_size=5000):
+        for i, d in enumerate(days):
+            if day > d:
+                result[i][grid_id] = result[i].get(grid_id, 0) - (received - rejected - closed)
+    return result
+
+
+def _disputes_at(place: Place, ends: list[datetime]) -> list[dict[int, int]]:
+    """Each grid's unresolved disputes (cases of the 矛盾纠纷 tree registered and not yet closed or
+    voided) at each of ``ends``."""
+    rows = (
+        Case.objects.filter(
+            _case_scope(place),
+            category__code__startswith=settings.DUALGRID["WARNING_DISPUTE_PREFIX"],
+            grid__isnull=False,
+            created_at__lt=max(ends),
+        )
+        .exclude(closed_at__lt=min(ends))
+        .values_list("grid_id", "created_at", "closed_at")
+        .order_by()
+    )
+    result: list[dict[int, int]] = [{} for _ in ends]
+    for grid_id, created, closed in rows.iterator(chunk_size=5000):
+        for i, end in enumerate(ends):
+            if created < end and (closed is None or closed >= end):
+                result[i][grid_id] = result[i].get(grid_id, 0) + 1
+    return result
+
+
+def _changes(place: Place, day: date) -> dict[str, Any]:
+    """The report day (D) against the day before (D−1) and the same weekday a week earlier (D−7):
+    received / closed / overdue at day's end per child unit, grids whose warning colour changed,
+    cases newly overdue, categories that jumped."""
+    days = [day, day - timedelta(days=1), day - timedelta(days=7)]
+    ends = [local_day_bounds(d, d)[1] for d in days]
+    overdue = _overdue_at(place, ends)
+    case_places = {
+        pk: (county, town, village, grid)
+        for pk, county, town, village, grid in Case.objects.filter(
+            pk__in=set().union(*[set(o) for o in overdue])
+        ).values_list("pk", "county_id", "town_id", "village_id", "grid_id")
+    }
+
+    # Units one level down (towns of a county …), and the whole place.
+    kids = selectors.children(place)
+    by_day = [dict((kid.id, c) for kid, c in selectors.by_children(place, ind.Period(d, d))) for d in days]
+    totals = [selectors.totals(place, ind.Period(d, d)) for d in days]
+    column = PLACE_INDEX[Level(kids[0].level)] if kids else 0
+    units = [
+        {
+            "unit": "合计",
+            "received": [t["received"] for t in totals],
+            "closed": [t["closed"] for t in totals],
+            "overdue": [len(o) for o in overdue],
+        }
+    ]
+    for kid in kids:
+        units.append(
+            {
+                "unit": kid.name,
+                "received": [b.get(kid.id, {}).get("received", 0) for b in by_day],
+                "closed": [b.get(kid.id, {}).get("closed", 0) for b in by_day],
+                "overdue": [
+                    sum(1 for pk in o if case_places.get(pk, NOWHERE)[column] == kid.id) for o in overdue
+                ],
+            }
+        )
+
+    # Grids whose colour (open, overdue and unresolved disputes as they stood) differs from D−1 or D−7.
+    grids = _grids_in(place)
+    opened = _open_at(list(grids), days)
+    disputes = _disputes_at(place, ends)
+    late_by_grid: list[dict[int, int]] = []
+    for o in overdue:
+        counts: dict[int, int] = {}
+        for pk in o:
+            grid_id = case_places.get(pk, NOWHERE)[3]
+            if grid_id is not None:
+                counts[grid_id] = counts.get(grid_id, 0) + 1
+        late_by_grid.append(counts)
+    changed = []
+    order = {level: i for i, level in enumerate(selectors.WARNING_LEVELS)}
+    for grid_id, (name, village) in grids.items():
+        levels = [
+            selectors.warning_level(
+                max(0, opened[i].get(grid_id, 0)),
+                late_by_grid[i].get(grid_id, 0),
+                0,
+                disputes[i].get(grid_id, 0),
+            )
+            for i in range(3)
+        ]
+        if levels[0] == levels[1] and levels[0] == levels[2]:
+            continue
+        changed.append(
+            {
+                "grid": name,
+                "village": village,
+                "level": levels[0],
+                "levels": [selectors.WARNING_LABELS[level] for level in levels],
+                "direction": "升"
+                if order[levels[0]] > order[levels[1]]
+                else "降"
+                if order[levels[0]] < order[levels[1]]
+                else "—",
+                "open": max(0, opened[0].get(grid_id, 0)),
+                "overdue": late_by_grid[0].get(grid_id, 0),
+                "disputes": disputes[0].get(grid_id, 0),
+            }
+        )
+    changed.sort(key=lambda g: (-order[g["level"]], g["direction"] != "升", g["village"], g["grid"]))
+
+    # Newly overdue: overdue at the end of D, not at the end of D−1.
+    newly = {pk: v for pk, v in overdue[0].items() if pk not in overdue[1]}
+
+    # Categories that jumped (leaf categories; a grid has its top-level ones only).
+    dim = Dim.TOP_CATEGORY if place.level == Level.GRID else Dim.CATEGORY
+    counts = [selectors.by_dim(place, ind.Period(d, d), dim) for d in days]
+    names = selectors.category_names(counts[0])
+    jumped = []
+    for key, c in counts[0].items():
+        now, before, week = (
+            c["received"],
+            counts[1].get(key, {}).get("received", 0),
+            counts[2].get(key, {}).get("received", 0),
+        )
+        base = max(before, week)
+        if now - base >= JUMP_MIN and now >= JUMP_FACTOR * base:
+            jumped.append(
+                {"category": names.get(key, key), "counts": [now, before, week], "increase": now - base}
+            )
+    jumped.sort(key=lambda j: (-j["increase"], j["category"]))
+
+    return {
+        "days": [d.isoformat() for d in days],
+        "unit_label": Level(kids[0].level).label if kids else "",
+        "units": units,
+        "grids": changed,
+        "newly_overdue": _case_rows(newly, ends[0]),
+        "categories": jumped,
+        "jump_rule": f"当日受理比前一日与上周同日中较多者多 {JUMP_MIN} 件以上且达其 {JUMP_FACTOR} 倍",
+    }
 
 
 def _ranking(place: Place, month: ind.Period) -> list[dict[str, Any]]:
@@ -220,6 +425,7 @@ def build_report(place: Place, day: date) -> dict[str, Any]:
         "month": {"from": month.first.isoformat(), "to": month.last.isoformat()},
         "day_figures": _figures(selectors.totals(place, ind.Period(day, day))),
         "month_figures": _figures(selectors.totals(place, month)),
+        "changes": _changes(place, day),
         "warnings": _warnings(place, start, end),
         "hot": _hot(place, day),
         "assignments": _assignments(place, end),
@@ -241,7 +447,7 @@ def render_pdf(data: dict[str, Any]) -> bytes:
     return bytes(pdf)
 
 
-SHEETS = ("概况", "预警", "热点", "交办清单", "排名")
+SHEETS = ("概况", "单位对比", "网格变色", "新增超期", "分类突增", "预警", "热点", "交办清单", "排名")
 
 
 def render_xlsx(data: dict[str, Any]) -> bytes:
@@ -258,7 +464,7 @@ def render_xlsx(data: dict[str, Any]) -> bytes:
             cell.font = bold
         for row in rows:
             ws.append(row)
-        for column, width in zip("ABCDEFGHIJ", (14, 24, 18, 18, 18, 16, 16, 16, 16, 12), strict=False):
+        for column, width in zip("ABCDEFGHIJ", (14, 24, 18, 18, 18, 16, 16, 16, 16, 16), strict=False):
             ws.column_dimensions[column].width = width
 
     book.remove(book.active)  # type: ignore[arg-type]
@@ -271,6 +477,51 @@ def render_xlsx(data: dict[str, Any]) -> bytes:
     book["概况"].insert_rows(1)
     book["概况"]["A1"] = f"{data['place']['name']} 每日报告 {data['day']}"
     book["概况"]["A1"].font = bold
+    changes = data["changes"]
+    day, before, week = changes["days"]
+    sheet(
+        "单位对比",
+        [
+            changes["unit_label"] or "范围",
+            *(f"受理量 {d}" for d in (day, before, week)),
+            *(f"结案数 {d}" for d in (day, before, week)),
+            *(f"日终超期 {d}" for d in (day, before, week)),
+        ],
+        [[u["unit"], *u["received"], *u["closed"], *u["overdue"]] for u in changes["units"]],
+    )
+    sheet(
+        "网格变色",
+        [
+            "网格",
+            "村/社区",
+            f"上周同日 {week}",
+            f"前一日 {before}",
+            f"当日 {day}",
+            "升/降",
+            "在办",
+            "超期",
+            "纠纷",
+        ],
+        [
+            [g["grid"], g["village"], g["levels"][2], g["levels"][1], g["levels"][0], g["direction"]]
+            + [g["open"], g["overdue"], g["disputes"]]
+            for g in changes["grids"]
+        ],
+    )
+    sheet(
+        "新增超期",
+        ["事件编号", "标题", "分类", "镇街", "网格", "当时状态", "责任单位", "登记时间", "超期时间"],
+        [
+            [a["number"], a["title"], a["category"], a["town"], a["grid"], a["status"], a["unit"]]
+            + [a["registered"], a["overdue_since"]]
+            for a in changes["newly_overdue"]
+        ],
+    )
+    sheet(
+        "分类突增",
+        ["事件分类", f"当日 {day}", f"前一日 {before}", f"上周同日 {week}", "增加"],
+        [[j["category"], *j["counts"], j["increase"]] for j in changes["categories"]],
+    )
     warnings = data["warnings"]
     sheet(
         "预警",

@@ -99,6 +99,54 @@ def test_a_past_days_report_shows_the_figures_and_overdue_cases_as_they_stood(
     assert "rank" not in ranking["群力镇"]  # no cases: listed, not ranked
 
 
+def test_what_changed_against_the_day_before_and_the_same_weekday_last_week(
+    cast: Cast, story: dict[str, Case]
+) -> None:
+    """4 March (Wed) against 3 March and 25 February: grid A went from green to orange (end of day: 4
+    open — the late case and the 3 disputes —, 1 overdue → yellow, 3 unresolved disputes → orange)."""
+    changes = build_report(county(cast), DAY)["changes"]
+    assert changes["days"] == ["2026-03-04", "2026-03-03", "2026-02-25"]
+    assert changes["unit_label"] == "镇街"
+    assert [(u["unit"], u["received"], u["closed"], u["overdue"]) for u in changes["units"]] == [
+        ("合计", [4, 0, 0], [1, 0, 0], [1, 0, 0]),
+        ("桂林街道", [4, 0, 0], [1, 0, 0], [1, 0, 0]),
+        ("群力镇", [0, 0, 0], [0, 0, 0], [0, 0, 0]),
+    ]
+    assert changes["grids"] == [
+        {
+            "grid": "大佛社区第1网格",
+            "village": "大佛社区",
+            "level": "orange",
+            "levels": ["橙色预警", "正常", "正常"],
+            "direction": "升",
+            "open": 4,
+            "overdue": 1,
+            "disputes": 3,
+        }
+    ]
+    assert [a["number"] for a in changes["newly_overdue"]] == [story["late"].number]
+    assert changes["categories"] == [{"category": "邻里纠纷", "counts": [3, 0, 0], "increase": 3}]
+
+
+def test_the_next_days_changes_keep_the_colour_and_list_nothing_new(
+    cast: Cast, story: dict[str, Case]
+) -> None:
+    changes = build_report(county(cast), date(2026, 3, 5))["changes"]
+    assert changes["units"][0] == {
+        "unit": "合计",
+        "received": [0, 4, 0],
+        "closed": [0, 1, 0],
+        "overdue": [1, 1, 0],
+    }
+    [grid] = changes["grids"]  # orange on both days, green a week earlier
+    assert (grid["levels"], grid["direction"]) == (["橙色预警", "橙色预警", "正常"], "—")
+    assert changes["newly_overdue"] == [] and changes["categories"] == []
+    # 6 March: the late case is closed — 3 open, none overdue, still 3 disputes: orange.
+    changes = build_report(county(cast), date(2026, 3, 6))["changes"]
+    assert changes["units"][0]["overdue"] == [0, 1, 0]
+    assert (changes["grids"][0]["open"], changes["grids"][0]["overdue"]) == (3, 0)
+
+
 def test_the_day_before_and_the_day_after_have_their_own_lists(cast: Cast, story: dict[str, Case]) -> None:
     assert build_report(county(cast), date(2026, 3, 3))["assignments"] == []  # not yet swept
     assert [a["number"] for a in build_report(county(cast), date(2026, 3, 5))["assignments"]] == [
@@ -123,6 +171,7 @@ def test_the_pdf_and_the_excel_hold_the_report(cast: Cast, story: dict[str, Case
     assert "A4" in info
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "潼南区 每日报告" in text
+    assert "二、变化（与前一日、上周同日相比）" in text and "突增的事件分类" in text
     assert str(story["late"].number) in text
 
     book = load_workbook(io.BytesIO(bytes(saved.xlsx)))
@@ -133,6 +182,17 @@ def test_the_pdf_and_the_excel_hold_the_report(cast: Cast, story: dict[str, Case
         story["late"].number
     ]
     assert book["排名"]["B2"].value == "桂林街道"
+    assert [c.value for c in book["单位对比"][2]] == ["合计", 4, 0, 0, 1, 0, 0, 1, 0, 0]
+    assert [c.value for c in book["网格变色"][2]][:6] == [
+        "大佛社区第1网格",
+        "大佛社区",
+        "正常",
+        "正常",
+        "橙色预警",
+        "升",
+    ]
+    assert book["新增超期"]["A2"].value == story["late"].number
+    assert [c.value for c in book["分类突增"][2]] == ["邻里纠纷", 3, 0, 0, 3]
 
 
 def test_generation_is_idempotent_per_scope_and_day(cast: Cast, story: dict[str, Case]) -> None:
