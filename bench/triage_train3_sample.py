@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/triage_train3_sample.py                 # the drawn (file, id, field) rows
     .venv/bin/python bench/triage_train3_sample.py --show          # with their texts, to the terminal only
+    .venv/bin/python bench/triage_train3_sample.py --round 4 [--show]   # a second batch (actionable_train4.csv)
 
 The set stands in for a district's own patrol-feed decisions (made into a case / dismissed): rows a
 grid worker would have decided, labelled by hand under the guide in docs/TRIAGE.md, used only to
@@ -31,13 +32,17 @@ STRATA: list[tuple[str, str, str, int]] = [
 ]
 
 
-def _key(record_id: str) -> str:
-    return hashlib.sha256(f"train3:{record_id}".encode()).hexdigest()
+def _key(record_id: str, round_: int = 3) -> str:
+    return hashlib.sha256(f"train{round_}:{record_id}".encode()).hexdigest()
 
 
-def draw() -> list[tuple[str, str, str]]:
+def draw(round_: int = 3) -> list[tuple[str, str, str]]:
+    """Round 3 excludes the two earlier sets; round N > 3 also every earlier round's file."""
     taken: set[str] = set()
-    for path in (LABELS, LABELS_TEST2):
+    earlier = [LABELS, LABELS_TEST2] + [
+        LABELS_TEST2.with_name(f"actionable_train{r}.csv") for r in range(3, round_)
+    ]
+    for path in earlier:
         with path.open(encoding="utf-8") as f:
             taken |= {row["id"] for row in csv.DictReader(f)}
     rows: list[tuple[str, str, str]] = []
@@ -47,7 +52,7 @@ def draw() -> list[tuple[str, str, str]]:
             for r in records(file).values()
             if r["id"] not in taken and _keep(r, rule) and str(r.get(fld) or "").strip()
         ]
-        pool.sort(key=lambda r: _key(r["id"]))
+        pool.sort(key=lambda r: _key(r["id"], round_))
         for r in pool[:n]:
             taken.add(r["id"])
             rows.append((file, r["id"], fld))
@@ -62,8 +67,9 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--count", type=int, default=10**6)
     parser.add_argument("--cut", type=int, default=400, help="characters shown per text")
+    parser.add_argument("--round", type=int, default=3, help="3 = actionable_train3.csv, 4 = …train4.csv")
     args = parser.parse_args()
-    for i, (file, rid, fld) in enumerate(draw()):
+    for i, (file, rid, fld) in enumerate(draw(args.round)):
         if i < args.start or i >= args.start + args.count:
             continue
         if args.show:
