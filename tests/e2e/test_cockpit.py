@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dualgrid.cases.models import Status
+from dualgrid.cases.models import Case, Status
 from dualgrid.cases.tests.factories import case_in_state, report
 from dualgrid.cockpit.rollup import rollup_events
 from dualgrid.conftest import POINT_IN_B
@@ -39,7 +39,31 @@ def test_cockpit_desktop_and_phone(site, cast, browser, new_page, login, shot, p
     )
     assert sorted(fills) == sorted(["#fdd835", "#fb8c00", "#43a047"])  # A: 1 open, B: 2 open, C: none
     expect(page.locator("#count-orange")).to_have_text("1")
-    shot(page, "cockpit-1920x1080")
+    shots = shot(page, "cockpit-1920x1080").parent
+
+    # The category tree: 市容环境 (2: the closed case and one open) open first, with its 小类.
+    tree = page.locator("#category-tree")
+    expect(tree.locator("details.cat-node").first.locator("summary")).to_contain_text("市容环境")
+    expect(tree.locator("details.cat-node").first.locator(".cat-children")).to_contain_text("车辆乱停")
+    expect(page.locator("#chart-tree canvas")).to_have_count(1)
+    tree.get_by_role("button", name="全部展开").click()
+    expect(tree.locator("details.cat-node[open]")).to_have_count(2)
+    tree.get_by_role("button", name="全部收起").click()
+    expect(tree.locator("details.cat-node[open]")).to_have_count(0)
+    tree.screenshot(path=str(shots / "cockpit-tree-1920x1080.png"))
+    # Departments: 下水道堵塞 was routed to 区住房城乡建委; grid workers: worker_a signed the closed case.
+    departments = page.locator("#departments")
+    expect(departments.locator("tbody tr")).to_have_count(1)
+    expect(departments.locator("tbody tr").first).to_contain_text("区住房城乡建委")
+    expect(page.locator("#chart-departments canvas")).to_have_count(1)
+    workers = page.locator("#workers")
+    expect(workers.locator("tbody tr").first).to_contain_text("worker_a")
+    expect(workers.locator("tbody tr").first).to_contain_text("100.0%")
+    workers.screenshot(path=str(shots / "cockpit-workers-1920x1080.png"))
+    departments.locator("tbody tr").first.locator("td.num a").first.click()
+    expect(page).to_have_url(re.compile(r"/cases/\?.*dispatched_from=.*department=\d+"))
+    expect(page.locator("#case-results")).to_contain_text(Case.objects.get(category__code="T0201").number)
+    page.go_back()
 
     page.locator("table a", has_text="桂林街道").click()
     expect(page.locator(".page-title")).to_have_text("驾驶舱 · 桂林街道")
@@ -55,6 +79,8 @@ def test_cockpit_desktop_and_phone(site, cast, browser, new_page, login, shot, p
     expect(phone.locator("#cockpit-map path.leaflet-interactive")).to_have_count(3)
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot(phone, "cockpit-390x844")
+    expect(phone.locator("#category-tree details.cat-node").first).to_have_attribute("open", "")
+    expect(phone.locator("#workers tbody tr")).to_have_count(1)
     grid_b = phone.locator("#cockpit-map path.leaflet-interactive[fill='#fb8c00']")
     grid_b.scroll_into_view_if_needed()
     grid_b.click()
