@@ -449,10 +449,16 @@ class DueItem:
 def _rules(grid_ids: QuerySet[Grid] | list[int], on: date) -> dict[int, tuple[Rule, int, int | None]]:
     """resident id → (rule, grid id, household id) for residents in the grids whose tags in force on
     ``on`` ask for visits (an ended tag asks for none)."""
-    rows = ResidentTag.objects.filter(
-        in_force_tags(on), resident__grid_id__in=grid_ids, tag__active=True, tag__visit_every_days__gt=0
-    ).values_list(
-        "resident_id", "resident__grid_id", "resident__household_id", "tag__visit_every_days", "since"
+    # No ordering: the default one (resident → grid code, name; tag) joins the grids and sorts every
+    # row — a third of this query's time for a county of 21,600 tagged residents.
+    rows = (
+        ResidentTag.objects.filter(
+            in_force_tags(on), resident__grid_id__in=grid_ids, tag__active=True, tag__visit_every_days__gt=0
+        )
+        .order_by()
+        .values_list(
+            "resident_id", "resident__grid_id", "resident__household_id", "tag__visit_every_days", "since"
+        )
     )
     tags: dict[int, list[tuple[int, date]]] = defaultdict(list)
     where: dict[int, tuple[int, int | None]] = {}
