@@ -21,6 +21,7 @@ from a fresh row's record. Only the totals are printed — no per-row errors, so
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -96,6 +97,52 @@ def metrics(rows: list[dict[str, Any]], results: list[Any]) -> dict[str, Any]:
     }
 
 
+def decision_models(
+    args: Any,
+    splits: dict[str, Any],
+    rows: list[Any],
+    learn: Any,
+    triage_with: Any,
+    rules: Any,
+    no_rules: Any,
+) -> dict[str, Any]:
+    """The product's own path: ``learn.train_actionable`` on hand-labelled in-domain rows standing in for a
+    district's patrol-feed decisions (the old 400 plus actionable_train3/4.csv), with the rule weight it
+    learns by cross-validation; with and without the weak rows by source; and a learning curve."""
+    from triage_data import LABELS_TRAIN3
+
+    decided = list(splits["dev"])
+    for n in (3, 4):
+        decided += labelled_rows(LABELS_TRAIN3.with_name(f"actionable_train{n}.csv"))
+    # A fixed, label-blind order for the learning curve: a hash of the record id.
+    decided.sort(key=lambda r: hashlib.sha256(f"curve:{r['id']}".encode()).hexdigest())
+    test = splits["test"]
+    texts = [r["text"] for r in test]
+    exclude = {r["id"] for r in rows} | {r["id"] for r in decided}
+    weak = weak_rows(exclude, args.seed, args.covid_random)
+    out: dict[str, Any] = {"decisions_available": len(decided)}
+    sizes = [n for n in (250, 500, 1000) if n < len(decided)] + [len(decided)]
+    for with_weak in (False, True):
+        for n in sizes if not with_weak else [len(decided)]:
+            train_rows = [(r["text"], r["actionable"]) for r in decided[:n]] + (weak if with_weak else [])
+            t0 = time.perf_counter()
+            with tempfile.TemporaryDirectory() as tmp:
+                path = learn.train_actionable(
+                    train_rows, Path(tmp) / "m", register=False, test_split=0, seed=args.seed
+                )
+                model = learn.load(path)
+            key = f"{n} decisions" + (" + weak rows" if with_weak else "")
+            out[key] = {
+                "rule_logit": model.meta.get("rule_logit"),
+                "rule_logit_f1_cv": model.meta.get("rule_logit_f1"),
+                "train_seconds": round(time.perf_counter() - t0, 1),
+                "rules+model": metrics(test, triage_with(texts, rules=rules, actionable=model)),
+                "model_alone": metrics(test, triage_with(texts, rules=no_rules, actionable=model)),
+            }
+            print(key, out[key]["rule_logit"], out[key]["rules+model"]["f1"], file=sys.stderr)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -117,6 +164,11 @@ def main() -> None:
         "--fresh",
         action="store_true",
         help="test on bench/labels/actionable_test2.csv (all old rows are dev); totals only",
+    )
+    parser.add_argument(
+        "--decisions",
+        action="store_true",
+        help="also models trained the product's way (train_actionable, learnt rule weight) on the in-domain hand labels",
     )
     args = parser.parse_args()
     if args.fresh and args.show_errors in ("test", "all"):
@@ -180,6 +232,9 @@ def main() -> None:
     texts = [r["text"] for r in test]
     report["rules+model"] = {"test": metrics(test, triage_with(texts, rules=rules, actionable=model))}
     report["model_alone"] = {"test": metrics(test, triage_with(texts, rules=no_rules, actionable=model))}
+
+    if args.decisions:
+        report["decisions"] = decision_models(args, splits, rows, learn, triage_with, rules, no_rules)
 
     print(json.dumps(report, ensure_ascii=False, indent=1))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,8 @@ SHARED = Path(os.environ.get("DUALGRID_SHARED_DATA", REPO.parent / "shared" / "d
 LABELS = REPO / "bench" / "labels" / "actionable.csv"
 # The fresh test set, labelled after the old set had been looked at (see docs/PERFORMANCE.md).
 LABELS_TEST2 = REPO / "bench" / "labels" / "actionable_test2.csv"
+# In-domain training rows standing in for a district's patrol-feed decisions (never a test set).
+LABELS_TRAIN3 = REPO / "bench" / "labels" / "actionable_train3.csv"
 OUT = REPO / "bench" / "out"
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from triage_actionable import metrics, weak_rows  # noqa: E402
-from triage_data import LABELS_TEST2, django_setup, labelled_rows  # noqa: E402
+from triage_data import LABELS_TEST2, LABELS_TRAIN3, django_setup, labelled_rows  # noqa: E402
 
 
 def main() -> None:
@@ -37,6 +37,17 @@ def main() -> None:
     )
     parser.add_argument("--hand-weight", type=int, default=1, help="repeat each hand-labelled row N times")
     parser.add_argument("--show-errors", action="store_true", help="print the misjudged old rows (terminal)")
+    parser.add_argument(
+        "--with-train",
+        default="",
+        help="also these in-domain training sets, e.g. 3,4 = bench/labels/actionable_train3.csv and …4.csv",
+    )
+    parser.add_argument(
+        "--weak",
+        type=float,
+        default=1.0,
+        help="fraction of the weak rows by source to keep (0 = hand labels only)",
+    )
     args = parser.parse_args()
 
     django_setup()
@@ -50,6 +61,8 @@ def main() -> None:
     if args.clip is not None:
         engine.MODEL_LOGIT_CLIP = args.clip
     rows = labelled_rows()
+    for n in filter(None, args.with_train.split(",")):
+        rows += labelled_rows(LABELS_TRAIN3.with_name(f"actionable_train{n}.csv"))
     with LABELS_TEST2.open(encoding="utf-8") as f:
         fresh_ids = {r["id"] for r in csv.DictReader(f)}
     rules = RuleSet.from_specs(DEFAULT_RULES)
@@ -57,12 +70,16 @@ def main() -> None:
     report: dict[str, Any] = {"rules": metrics(rows, triage_with(texts, rules=rules))}
 
     weak = weak_rows({r["id"] for r in rows} | fresh_ids, args.seed, args.covid_random)
+    if args.weak < 1.0:
+        weak = [w for i, w in enumerate(weak) if (i * 7919 % 1000) < args.weak * 1000]
     weak_examples = [learn.Example(to_doc(t), learn.ACTIONABLE if y else learn.CHATTER) for t, y in weak]
 
     def fold(r: dict[str, Any]) -> int:
         return int(hashlib.sha256(f"cv:{r['id']}".encode()).hexdigest(), 16) % args.folds
 
     results: list[Any] = [None] * len(rows)
+    alone: list[Any] = [None] * len(rows)
+    no_rules = RuleSet([])
     for k in range(args.folds):
         train = [
             learn.Example(to_doc(r["text"]), learn.ACTIONABLE if r["actionable"] else learn.CHATTER)
@@ -76,7 +93,12 @@ def main() -> None:
             idx, triage_with([texts[i] for i in idx], rules=rules, actionable=model), strict=True
         ):
             results[i] = res
+        for i, res in zip(
+            idx, triage_with([texts[i] for i in idx], rules=no_rules, actionable=model), strict=True
+        ):
+            alone[i] = res
     report["rules+model_cv"] = metrics(rows, results)
+    report["model_alone_cv"] = metrics(rows, alone)
     print(json.dumps(report, ensure_ascii=False, indent=1))
     if args.show_errors:
         for r, p in zip(rows, results, strict=True):

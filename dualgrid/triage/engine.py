@@ -5,7 +5,7 @@ Rules first (rules.py, edited in the admin), then the active models when there a
 1. The rules give a score: the weights of the actionable rules that fired minus those of the guards
    (闲聊/广告/宣传). An urgent rule makes the message actionable and 紧急 whatever else says.
 2. With an active ``actionable`` model (trained on the patrol feed's decisions) the decision is
-   ``clip(logit(p_model), ±MODEL_LOGIT_CLIP) + RULE_LOGIT × score > 0``: a strong rule outweighs a
+   ``clip(logit(p_model), ±MODEL_LOGIT_CLIP) + w × score > 0`` (w = the model's learnt rule weight, else RULE_LOGIT): a strong rule outweighs a
    doubtful model, a confident model outweighs a hint or one strong word, not two. Without one, the rules decide alone: ``score ≥ RULES_THRESHOLD``.
 3. An actionable message gets its category from the most specific rule that fired, else from the active
    ``category`` model's top label (a category code or name of the platform's tree).
@@ -52,6 +52,10 @@ RULE_LOGIT = 2.5  # how far one unit of rule score moves the model's log-odds
 # The model's log-odds are clipped to ±this before the rules are added: a confident model outvotes one
 # strong word (2.5) but not a strong word and a hint. (Tuned by cross-validation on the old labelled rows.)
 MODEL_LOGIT_CLIP = 3.0
+# An actionability model trained on a district's own decisions carries the rule weight that served those
+# decisions best (``rule_logit`` in its meta.json, chosen from these by cross-validation at training time,
+# see ``choose_rule_logit``); RULE_LOGIT is the weight for any other model.
+RULE_LOGIT_CHOICES = (0.75, 1.0, 1.5, 2.0, 2.5, 3.0)
 URGENT_FLOOR = 0.95  # confidence of an urgent rule's "actionable"
 CHATTER_GUARD_MAX_CHARS = 40  # 闲聊 words count against messages up to this long
 # In a long text (a post, an article) hints such as 怎么办, 希望, 帮助 turn up anyway: together they count
@@ -288,6 +292,52 @@ def _pre(text: Any, rules: RuleSet) -> _Pre:
     return _Pre(norm, match, positive, guards, score, urgent, "")
 
 
+def _combined(p: float, score: float, rule_logit: float) -> float:
+    """The decision's log-odds: the model's (clipped) plus the rules' score times their weight."""
+    return min(max(_logit(p), -MODEL_LOGIT_CLIP), MODEL_LOGIT_CLIP) + rule_logit * score
+
+
+def rule_logit_of(model: LoadedModel) -> float:
+    """The rule weight to combine with this model: its own learnt one if it has one, else RULE_LOGIT."""
+    value = model.meta.get("rule_logit") if model.task == "actionable" else None
+    try:
+        return float(value) if value is not None else RULE_LOGIT
+    except (TypeError, ValueError):
+        return RULE_LOGIT
+
+
+def rule_states(texts: Sequence[Any], rules: RuleSet | None = None) -> list[tuple[float, bool]]:
+    """(rule score, urgent?) per text under the given rules (default: the active ones)."""
+    rules = rules or _current().rules
+    return [(p.score, p.urgent) for p in (_pre(t, rules) for t in texts)]
+
+
+def choose_rule_logit(
+    states: Sequence[tuple[float, bool]], p_model: Sequence[float], truth: Sequence[bool]
+) -> tuple[float, dict[str, float]]:
+    """The weight of RULE_LOGIT_CHOICES whose decisions best match ``truth`` (F1 of "actionable").
+
+    ``p_model`` must be out-of-fold probabilities (the model never saw the row it judges), or the model
+    looks better than it is and the rules get too little say. Ties go to the weight nearest RULE_LOGIT.
+    Returns the weight and every weight's F1.
+    """
+    scores: dict[str, float] = {}
+    best = (-1.0, 0.0, RULE_LOGIT)
+    for w in RULE_LOGIT_CHOICES:
+        tp = fp = fn = 0
+        for (score, urgent), p, gold in zip(states, p_model, truth, strict=True):
+            said = urgent or _combined(p, score, w) > 0
+            tp += said and gold
+            fp += said and not gold
+            fn += gold and not said
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        scores[f"{w:g}"] = round(f1, 4)
+        key = (round(f1, 4), -abs(w - RULE_LOGIT), w)
+        if key > best:
+            best = key
+    return best[2], scores
+
+
 def _rule_reasons(pre: _Pre) -> list[str]:
     reasons: list[str] = []
     for hit in pre.positive:
@@ -356,7 +406,7 @@ def _triage_batch(texts: Sequence[Any], state: _State) -> list[TriageResult]:
             continue
         if i in p_act and act_model is not None:
             p = p_act[i]
-            z = min(max(_logit(p), -MODEL_LOGIT_CLIP), MODEL_LOGIT_CLIP) + RULE_LOGIT * pre.score
+            z = _combined(p, pre.score, rule_logit_of(act_model))
             versions.append(act_model.version)
             reasons.append(f"模型：{'需处置' if p >= 0.5 else '闲聊'} {max(p, 1 - p):.2f}")
         else:

@@ -213,6 +213,7 @@ def train(
     C: float = 1.0,
     data_sha256: str | None = None,
     note: str = "",
+    extra_meta: dict[str, Any] | None = None,
 ) -> LoadedModel:
     """Fit, measure on a stratified held-out split, refit on everything, save. Returns the saved model.
 
@@ -288,6 +289,7 @@ def train(
         },
         "versions": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
         "note": note,
+        **(extra_meta or {}),
     }
     (out / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return LoadedModel(pipeline, meta, out, [str(c) for c in pipeline.classes_])
@@ -315,27 +317,70 @@ def train_actionable(
     note: str = "",
     test_split: float = 0.2,
     seed: int = 0,
+    tune_rule_weight: bool = True,
 ) -> Path:
     """Learn actionability from labelled decisions: ``(text, True)`` = made into a case, ``False`` = dismissed.
+
+    With enough decisions (RULE_WEIGHT_MIN_PER_ANSWER of each answer) the weight of the rules against
+    this model is learnt too: the model's out-of-fold probabilities on the decisions are combined with the
+    rules at each weight of ``engine.RULE_LOGIT_CHOICES`` and the best F1 is kept in meta.json
+    (``rule_logit``). A district whose groups read unlike the rules' day-one assumptions thus gives its
+    own model more say, and one whose model is weak keeps the rules in charge.
 
     Saves under VAR_DIR/triage/<version>/ (or ``out_dir``), registers the version (unless
     ``register=False``) and activates it if asked; returns the model directory. Needs at least two
     examples of each answer.
     """
-    examples = [Example(to_doc(text), ACTIONABLE if flag else CHATTER) for text, flag in rows]
-    examples = [e for e in examples if e.doc]
+    pairs = [(text, Example(to_doc(text), ACTIONABLE if flag else CHATTER)) for text, flag in rows]
+    pairs = [(text, e) for text, e in pairs if e.doc]
+    examples = [e for _, e in pairs]
     counts = Counter(e.label for e in examples)
     if counts[ACTIONABLE] < 2 or counts[CHATTER] < 2:
         raise TrainingError(
             f"need at least two examples of each answer (made into a case: {counts[ACTIONABLE]}, dismissed: {counts[CHATTER]})"
         )
-    model = train(examples, out_dir, task="actionable", test_split=test_split, seed=seed, note=note)
+    extra = learn_rule_weight([t for t, _ in pairs], examples, seed=seed) if tune_rule_weight else None
+    model = train(
+        examples, out_dir, task="actionable", test_split=test_split, seed=seed, note=note, extra_meta=extra
+    )
     if register:
         from .services import register_model
 
         registered = register_model(model.path, note=note, activate=activate)
         return models_root_path(registered.path)
     return model.path
+
+
+RULE_WEIGHT_MIN_PER_ANSWER = 20
+RULE_WEIGHT_FOLDS = 5
+
+
+def learn_rule_weight(
+    texts: Sequence[str], examples: Sequence[Example], *, seed: int = 0
+) -> dict[str, Any] | None:
+    """``{"rule_logit": w, "rule_logit_f1": {w: F1…}, "rule_logit_n": n}`` from K-fold out-of-fold
+    probabilities, or None when there are too few decisions to choose (the engine's default then holds)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from . import engine
+
+    labels = [e.label for e in examples]
+    counts = Counter(labels)
+    if min(counts[ACTIONABLE], counts[CHATTER]) < RULE_WEIGHT_MIN_PER_ANSWER:
+        return None
+    docs = [e.doc for e in examples]
+    p_out = np.zeros(len(docs))
+    folds = StratifiedKFold(n_splits=RULE_WEIGHT_FOLDS, shuffle=True, random_state=seed)
+    for train_idx, test_idx in folds.split(docs, labels):
+        y = [labels[i] for i in train_idx]
+        pipeline = build_pipeline(n_docs=len(train_idx), min_class=min(Counter(y).values()))
+        pipeline.fit([docs[i] for i in train_idx], y)
+        proba = probabilities(pipeline, [docs[i] for i in test_idx])
+        p_out[test_idx] = proba[:, list(pipeline.classes_).index(ACTIONABLE)]
+    weight, f1 = engine.choose_rule_logit(
+        engine.rule_states(texts), p_out.tolist(), [label == ACTIONABLE for label in labels]
+    )
+    return {"rule_logit": weight, "rule_logit_f1": f1, "rule_logit_n": len(docs)}
 
 
 # —— loading ——

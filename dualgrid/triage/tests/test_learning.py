@@ -214,3 +214,67 @@ def test_cli_register_activate_rollback_list(var: Path, tmp_path: Path) -> None:
     assert "rules alone" in run("rollback", "--task", "category")
     out = run("check", "家里老人走失了")
     assert json.loads(out)["urgency"] == "urgent"
+
+
+def _columns(
+    rows: list[tuple[tuple[float, bool], float, bool]],
+) -> tuple[list[tuple[float, bool]], list[float], list[bool]]:
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+def test_choose_rule_logit_picks_the_weight_that_matches_the_decisions() -> None:
+    """Hand-made: the model is right and the rules over-fire, so the smallest weight wins; then the
+    reverse (the model misses what one strong rule catches), so a large weight wins."""
+    # (rule score, urgent), model probability, truth
+    over_firing = [((1.0, False), 0.1, False)] * 4 + [((0.0, False), 0.9, True)] * 4
+    w, f1 = engine.choose_rule_logit(*_columns(over_firing))
+    # logit(0.1) = -2.197: weights up to 2 keep the rules below it, 2.5 and 3 raise four false alarms.
+    assert [f1[k] for k in ("0.75", "1", "1.5", "2")] == [1.0] * 4
+    assert f1["2.5"] == f1["3"] == round(2 * 4 / (2 * 4 + 4), 4)
+    assert w == 2.0  # of the tied best, the one nearest the default
+
+    model_misses = [((1.0, False), 0.1, True)] * 4 + [((0.0, False), 0.1, False)] * 4
+    w, _ = engine.choose_rule_logit(*_columns(model_misses))
+    # -2.197 + w > 0 needs w ≥ 2.5; 2.5 and 3 tie at F1 1.0 and the tie goes to the default (2.5).
+    assert w == engine.RULE_LOGIT
+
+    # An urgent rule decides whatever the weight.
+    w, f1 = engine.choose_rule_logit([(0.0, True)], [0.01], [True])
+    assert set(f1.values()) == {1.0} and w == engine.RULE_LOGIT
+
+
+def test_a_model_trained_on_enough_decisions_carries_its_rule_weight(var: Path) -> None:
+    rnd = random.Random(8)
+    few = [(f"{rnd.choice(PLACES)}{rnd.choice(TOPICS[k])}", True) for k in TOPICS for _ in range(5)]
+    few += [(f"{rnd.choice(CHATTER)}{rnd.choice(['', '！', '呀'])}", False) for _ in range(15)]
+    small = learn.load(learn.train_actionable(few, register=False, out_dir=var / "small", test_split=0))
+    assert "rule_logit" not in small.meta  # too few decisions to choose: the engine's default holds
+    assert engine.rule_logit_of(small) == engine.RULE_LOGIT
+
+    rows = [(f"{rnd.choice(PLACES)}{rnd.choice(TOPICS[k])}", True) for k in TOPICS for _ in range(10)]
+    rows += [(f"{rnd.choice(CHATTER)}{rnd.choice(['', '！', '呀', '~'])}", False) for _ in range(30)]
+    model = learn.load(learn.train_actionable(rows, register=False, out_dir=var / "big", test_split=0))
+    assert model.meta["rule_logit"] in engine.RULE_LOGIT_CHOICES
+    assert model.meta["rule_logit_n"] == 60
+    assert set(model.meta["rule_logit_f1"]) == {f"{w:g}" for w in engine.RULE_LOGIT_CHOICES}
+    assert engine.rule_logit_of(model) == model.meta["rule_logit"]
+
+
+def test_the_live_triage_uses_the_models_own_rule_weight(var: Path) -> None:
+    """The same model with two rule weights: two strong words against a doubtful model are actionable at
+    the default weight (2.5) and outvoted at 0.25."""
+    rnd = random.Random(9)
+    rows = [(f"{rnd.choice(PLACES)}{rnd.choice(TOPICS[k])}", True) for k in TOPICS for _ in range(10)]
+    rows += [(f"{rnd.choice(CHATTER)}{rnd.choice(['', '！', '呀', '~'])}", False) for _ in range(30)]
+    model = learn.load(
+        learn.train_actionable(rows, register=False, out_dir=var / "m", test_split=0, tune_rule_weight=False)
+    )
+    text = "今天天气真好，投诉，停水了"  # two strong words (score 2.0) in what the model reads as chatter
+    ((score, urgent),) = engine.rule_states([text])
+    assert score == 2.0 and not urgent
+    p = float(model.predict_proba([learn.to_doc(text)])[0][model.labels.index(learn.ACTIONABLE)])
+    assert p < 0.5
+    assert engine._combined(p, score, engine.RULE_LOGIT) > 0 > engine._combined(p, score, 0.25)
+    assert engine.triage_with([text], actionable=model)[0].actionable
+    model.meta["rule_logit"] = 0.25
+    assert not engine.triage_with([text], actionable=model)[0].actionable

@@ -33,3 +33,38 @@ def test_0003_adds_new_rules_and_extends_only_unedited_ones() -> None:
     assert TriageRule.objects.get(name="时事评论").kind == "news"
     assert TriageRule.objects.get(name="诈骗").keywords == "、".join(specs["诈骗"].keywords)
     assert TriageRule.objects.get(name="广告推销").keywords == "贷款、本地管理员改过"
+
+
+def test_0004_brings_the_cries_for_help_rules_and_keeps_admin_edits() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", "0003_rule_kind_news")])
+    executor.loader.build_graph()
+    old = executor.loader.project_state([("triage", "0003_rule_kind_news")]).apps
+    Rule = old.get_model("triage", "TriageRule")
+    importlib.import_module("dualgrid.triage.migrations.0002_default_rules").load(old, None)
+    mig = importlib.import_module("dualgrid.triage.migrations.0004_cries_for_help")
+    # As 0003 left a database: none of the new rules, the old keywords, and one admin edit.
+    Rule.objects.filter(name__in=mig.ADDED).delete()
+    Rule.objects.filter(name="急病伤亡").update(keywords=mig.SEEDED_BEFORE["急病伤亡"])
+    Rule.objects.filter(name="就医求助").update(keywords="断粮、本地管理员改过")
+    anchor = Rule.objects.get(name="急病伤亡").sort
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", "0004_cries_for_help")])
+    from dualgrid.triage.models import TriageRule
+
+    specs = {s.name: s for s in DEFAULT_RULES}
+    added = {r.name: r for r in TriageRule.objects.filter(name__in=mig.ADDED)}
+    assert set(added) == set(mig.ADDED)
+    assert added["呼救"].urgency == "urgent" and added["呼救（弱）"].weight == 0.4
+    assert added["呼救"].sort == anchor + 1  # listed beside the rule it was split from
+    assert "救命" not in TriageRule.objects.get(name="急病伤亡").keywords.split("、")
+    assert TriageRule.objects.get(name="急病伤亡").keywords == "、".join(specs["急病伤亡"].keywords)
+    assert TriageRule.objects.get(name="就医求助").keywords == "断粮、本地管理员改过"
+
+    # Back to 0003: the unedited rule gets its old keywords, the added ones go.
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", "0003_rule_kind_news")])
+    assert Rule.objects.filter(name__in=mig.ADDED).count() == 0
+    assert Rule.objects.get(name="急病伤亡").keywords == mig.SEEDED_BEFORE["急病伤亡"]
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -216,3 +216,45 @@ def test_a_confident_model_outvotes_one_strong_word_not_two() -> None:
     assert pre.score == pytest.approx(1.0)
     clipped = min(max(engine._logit(0.0001), -engine.MODEL_LOGIT_CLIP), engine.MODEL_LOGIT_CLIP)
     assert clipped + engine.RULE_LOGIT * 1.0 < 0 < clipped + engine.RULE_LOGIT * 1.3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "救命啊开学我是不是就直接大三了",
+        "救救孩子吧，网课太难了",
+        "这是救命的物资，希望用到该用的地方",
+        "记者在急救中心门口采访",
+    ],
+)
+def test_a_cry_that_names_nobody_is_not_urgent(text: str) -> None:
+    """救命/救救 alone are mostly exclamations on social media: a hint at most, never 紧急 on their own."""
+    r = triage(text)
+    assert r.urgency == "normal"
+    assert not any(reason.endswith("→紧急") for reason in r.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("求求大家帮帮我，救救我妈妈，她住不进医院", "救救+妈"),
+        ("86岁老人至今无法入院，紧急求救！", "紧急求救"),
+        ("八旬老人急需A型RH阴性血，俗称熊猫血", "熊猫血"),
+        ("快来人啊，有人晕倒在楼道里", "快来人"),
+        ("救命！老人在家喘不上气了", "救命+老人"),
+    ],
+)
+def test_a_cry_for_help_that_names_who_is_in_danger_is_urgent(text: str, keyword: str) -> None:
+    r = triage(text)
+    assert r.actionable and r.urgency == "urgent"
+    assert f"关键词“{keyword}”→紧急" in r.reasons
+
+
+def test_a_service_the_community_did_not_deliver_is_a_complaint_hint() -> None:
+    """社区服务（弱） weighs 0.5: with a request it makes a complaint; alone it is shown but not enough."""
+    r = triage("小区没人上门排查，我要投诉")
+    assert r.actionable and r.kind == "complaint"
+    assert "规则：投诉（没人上门）" in r.reasons and "规则：投诉（投诉）" in r.reasons
+    alone = triage("居委的口罩到现在都没通知")
+    assert "规则：投诉（居委+没）" in alone.reasons
+    assert not alone.actionable  # 0.5 < the rules' threshold 0.6 (a model or another word decides)
