@@ -220,6 +220,7 @@ def test_train_actionable_from_feed_registers_a_version(cast, connector, group_a
     out = run("train-actionable", "--from-feed", "--register")
     assert "patrol feed decisions: 11 rows" in out
     assert "not labels" in out
+    assert "rule weight: the default 2.5 (too few decisions to learn one)" in out  # 11 < 20 of each
     model = TriageModel.objects.get()
     assert model.task == "actionable" and not model.active
     assert sorted(model.labels) == ["actionable", "chatter"]

@@ -198,6 +198,16 @@ class Command(BaseCommand):
             else m.get("note", "no held-out metrics")
         )
         self.stdout.write(f"{meta['version']}: {len(rows)} examples; {summary}")
+        if "rule_logit" in meta:
+            self.stdout.write(
+                f"rule weight {meta['rule_logit']:g} (5-fold F1 by weight: "
+                + ", ".join(f"{w} → {f:.3f}" for w, f in meta["rule_logit_f1"].items())
+                + ")"
+            )
+        else:
+            self.stdout.write(
+                f"rule weight: the default {engine.RULE_LOGIT:g} (too few decisions to learn one)"
+            )
         self.stdout.write(f"saved to {path}")
         if register:
             active = TriageModel.objects.filter(version=meta["version"], active=True).exists()
