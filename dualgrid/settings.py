@@ -182,6 +182,8 @@ DUALGRID: dict[str, Any] = {
     "SIGNATURE_TOLERANCE_SECONDS": envint("DUALGRID_SIGNATURE_TOLERANCE_SECONDS", 300),
     # An urgent flagged message nobody handled within this many minutes alerts the grid leader and the centre.
     "URGENT_ALERT_MINUTES": envint("DUALGRID_URGENT_ALERT_MINUTES", 15),
+    # Urgent messages written longer ago than this (an imported history, a bot's old backlog) are not alerted.
+    "URGENT_ALERT_MAX_AGE_HOURS": envint("DUALGRID_URGENT_ALERT_MAX_AGE_HOURS", 24),
     # Outbox: attempts before a message is marked failed; the wait doubles from the first delay.
     "OUTBOX_MAX_ATTEMPTS": envint("DUALGRID_OUTBOX_MAX_ATTEMPTS", 8),
     "OUTBOX_FIRST_DELAY_SECONDS": envint("DUALGRID_OUTBOX_FIRST_DELAY_SECONDS", 30),

@@ -309,16 +309,27 @@ def alert_minutes() -> int:
     return int(settings.DUALGRID["URGENT_ALERT_MINUTES"])
 
 
+def alert_max_age() -> timedelta:
+    return timedelta(hours=int(settings.DUALGRID["URGENT_ALERT_MAX_AGE_HOURS"]))
+
+
 def alert_sweep(now: datetime | None = None, *, batch: int = 500) -> int:
     """Mark urgent flagged messages nobody handled within URGENT_ALERT_MINUTES of their arrival.
 
-    Each is marked once: the update only touches rows still flagged and not yet alerted, so two workers
-    sweeping at once never count a message twice. Returns how many were marked.
+    Only messages *sent* within URGENT_ALERT_MAX_AGE_HOURS are alerted: an imported chat history (or a
+    bot's backlog after a long outage) arrives now but was written days ago, and paging the grid leader
+    and the centre for last month's 走失 helps nobody — those stay flagged 紧急 in the feed. Each is marked
+    once: the update only touches rows still flagged and not yet alerted, so two workers sweeping at once
+    never count a message twice. Returns how many were marked.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=alert_minutes())
     due = GroupMessage.objects.filter(
-        state=MessageState.FLAGGED, urgency=Urgency.URGENT, alerted_at__isnull=True, received_at__lte=cutoff
+        state=MessageState.FLAGGED,
+        urgency=Urgency.URGENT,
+        alerted_at__isnull=True,
+        received_at__lte=cutoff,
+        sent_at__gte=now - alert_max_age(),
     )
     ids = list(due.values_list("pk", flat=True)[:batch])
     if not ids:

@@ -403,6 +403,18 @@ def test_alert_sweep_marks_an_unhandled_urgent_message_once(cast, connector, gro
     assert GroupMessage.objects.get(pk=handled.pk).alerted_at is None
 
 
+def test_an_imported_old_urgent_message_is_flagged_but_not_alerted(cast, connector, group_a, settings) -> None:
+    """History arrives today but was written last month: no page for the grid leader and the centre."""
+    settings.DUALGRID = {**settings.DUALGRID, "URGENT_ALERT_MINUTES": 15, "URGENT_ALERT_MAX_AGE_HOURS": 24}
+    old = post(connector, group_a, "老人走失了", urgency=Urgency.URGENT, at=NOW - timedelta(days=30))
+    late = post(connector, group_a, "有人落水", urgency=Urgency.URGENT, at=NOW - timedelta(hours=23))
+    GroupMessage.objects.filter(pk__in=[old.pk, late.pk]).update(received_at=NOW)  # both imported now
+    assert feed.alert_sweep(NOW + timedelta(minutes=16)) == 1
+    assert GroupMessage.objects.get(pk=old.pk).alerted_at is None
+    assert GroupMessage.objects.get(pk=old.pk).state == MessageState.FLAGGED  # still in the feed, 紧急
+    assert GroupMessage.objects.get(pk=late.pk).alerted_at == NOW + timedelta(minutes=16)
+
+
 def test_alerts_reach_the_centre_and_the_workers_of_a_grid_without_a_leader_account(
     cast, connector, group_a, login
 ) -> None:
