@@ -403,7 +403,9 @@ def test_alert_sweep_marks_an_unhandled_urgent_message_once(cast, connector, gro
     assert GroupMessage.objects.get(pk=handled.pk).alerted_at is None
 
 
-def test_an_imported_old_urgent_message_is_flagged_but_not_alerted(cast, connector, group_a, settings) -> None:
+def test_an_imported_old_urgent_message_is_flagged_but_not_alerted(
+    cast, connector, group_a, settings
+) -> None:
     """History arrives today but was written last month: no page for the grid leader and the centre."""
     settings.DUALGRID = {**settings.DUALGRID, "URGENT_ALERT_MINUTES": 15, "URGENT_ALERT_MAX_AGE_HOURS": 24}
     old = post(connector, group_a, "老人走失了", urgency=Urgency.URGENT, at=NOW - timedelta(days=30))
