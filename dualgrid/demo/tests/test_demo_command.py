@@ -53,6 +53,11 @@ def test_demo_loads_a_district_with_logins_and_cases(settings) -> None:
     assert PatrolLog.objects.exists()
     # 宣传推送: the centre's notices page opens on scheduled notices with their weekly themes.
     assert Notice.objects.filter(status=NoticeStatus.SCHEDULED, theme="防范电信诈骗").count() == 2
+    # 驾驶舱: the history is already counted into the daily figures (no wait for the worker's first round).
+    from dualgrid.cockpit.models import DailyFigure, Dim, Level
+
+    counted = DailyFigure.objects.filter(level=Level.ALL, dim=Dim.TOTAL).values_list("received", flat=True)
+    assert sum(counted) == Case.objects.count()
     # Every located case lies in the grid the locator found, and its ancestors agree.
     for case in Case.objects.exclude(grid=None).select_related("grid"):
         assert case.grid is not None
