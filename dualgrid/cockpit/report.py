@@ -15,6 +15,7 @@ is not replayed).
 from __future__ import annotations
 
 import io
+import logging
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -31,8 +32,10 @@ from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
 from . import indicators as ind
 from . import selectors
 from .models import DailyFigure, DailyReport, Dim, GridLoad, Level, ReportSubscription, Warning
-from .rollup import local_day_bounds
+from .rollup import counted_through, local_day_bounds
 from .selectors import Place
+
+log = logging.getLogger(__name__)
 
 HOT_DAYS = 7
 TOP_N = 10
@@ -601,12 +604,27 @@ def place_of_unit(unit: AdminUnit) -> Place:
     return selectors._unit_place(unit)
 
 
+class FiguresNotReady(Exception):
+    """The rollup has not yet counted every event of the report day: a report now would archive
+    incomplete figures (zeros, after an outage or on a fresh install)."""
+
+    message = "当日数据尚未汇总完成（后台正在统计），请稍后再生成报告。"
+
+
+def figures_ready(day: date) -> bool:
+    """Every event up to the end of ``day`` (local midnight) is in the daily figures."""
+    _, end = local_day_bounds(day, day)
+    return counted_through(end)
+
+
 def report_generate(place: Place, day: date, *, replace: bool = False) -> tuple[DailyReport, bool]:
     """The archived report of ``place`` for ``day``, generated if missing (or ``replace``). Returns
-    (report, generated)."""
+    (report, generated). Raises FiguresNotReady while the rollup is still behind that day."""
     existing = DailyReport.objects.filter(level=place.level, unit_id=place.id, day=day).first()
     if existing is not None and not replace:
         return existing, False
+    if not figures_ready(day):
+        raise FiguresNotReady(FiguresNotReady.message)
     data = build_report(place, day)
     pdf, xlsx = render_pdf(data), render_xlsx(data)
     values = {"name": place.name, "data": data, "pdf": pdf, "xlsx": xlsx, "generated_at": timezone.now()}
@@ -636,6 +654,10 @@ def reports_generate_due(now: datetime | None = None) -> int:
     if now.time() < time(hour, minute):
         return 0
     day = now.date() - timedelta(days=1)
+    if not figures_ready(day):
+        # The worker is still rolling up (after downtime, or a backlog): try again next round.
+        log.info("daily reports for %s wait for the rollup to count that day", day)
+        return 0
     done = 0
     for place in subscribed_places():
         _, generated = report_generate(place, day)

@@ -114,8 +114,12 @@ def report_list(request: HttpRequest) -> HttpResponse:
             if day > yesterday:
                 messages.error(request, "只能生成昨天及以前的报告")
             else:
-                saved, _ = report.report_generate(place, day, replace=True)
-                messages.success(request, f"已生成 {saved.name} {saved.day} 的报告")
+                try:
+                    saved, _ = report.report_generate(place, day, replace=True)
+                except report.FiguresNotReady as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, f"已生成 {saved.name} {saved.day} 的报告")
         return redirect(f"{reverse('cockpit:reports')}?place={place.token}")
     archive = DailyReport.objects.filter(level=place.level, unit_id=place.id).only(
         "id", "name", "day", "generated_at", "level", "unit_id"

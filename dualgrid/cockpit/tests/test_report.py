@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -235,3 +236,25 @@ def test_the_archive_generates_on_demand_and_downloads_in_scope(
 
     town_b: Client = login(cast.town_dispatcher)
     assert town_b.get(f"/cockpit/reports/{saved.pk}.pdf").status_code == 404
+
+
+def test_no_report_is_archived_before_the_rollup_has_counted_its_day(
+    cast: Cast, story: dict[str, Case], login: Any
+) -> None:
+    """After an outage (or on a fresh install) the timeline holds events of the report day above the
+    watermark: the worker waits, the command and the page say why, and nothing with zeros is archived."""
+    with at("2026-03-04 16:00"):
+        report(cast, category="T0101", phone="13900003333")  # recorded, not yet rolled up
+    assert reports_generate_due(local("2026-03-05 07:31")) == 0
+    with pytest.raises(CommandError, match="尚未汇总完成"):
+        call_command("cockpit_report", "--date", "2026-03-04", stdout=io.StringIO())
+    leader: Client = login(cast.leader)
+    page = leader.post("/cockpit/reports/", {"day": "2026-03-04"}, follow=True).content.decode()
+    assert "当日数据尚未汇总完成" in page
+    assert not DailyReport.objects.exists()
+
+    rollup_events(settle_seconds=0)
+    assert reports_generate_due(local("2026-03-05 07:32")) == 1
+    saved = DailyReport.objects.get()
+    # quick + 3 disputes (as in the first test) + the one recorded after the first rollup
+    assert figure(saved.data["day_figures"], "received")["value"] == 5

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dualgrid.cockpit.report import place_of_unit, report_generate, subscribed_places
+from dualgrid.cockpit.report import FiguresNotReady, place_of_unit, report_generate, subscribed_places
 from dualgrid.places.models import AdminUnit
 
 
@@ -30,7 +30,12 @@ class Command(BaseCommand):
             places = subscribed_places()
         for place in places:
             started = time.monotonic()
-            report, generated = report_generate(place, opts["day"], replace=not opts["keep"])
+            try:
+                report, generated = report_generate(place, opts["day"], replace=not opts["keep"])
+            except FiguresNotReady as exc:
+                raise CommandError(
+                    f"{exc.message}（先运行 dualgrid worker 或 dualgrid cockpit_rebuild）"
+                ) from exc
             what = "generated" if generated else "kept"
             self.stdout.write(
                 f"{what} {report.name} {report.day}: {len(report.pdf)} B PDF, {len(report.xlsx)} B Excel, "
