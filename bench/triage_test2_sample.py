@@ -15,6 +15,7 @@ import argparse
 import csv
 import hashlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,38 +51,45 @@ def _keep(record: dict[str, object], rule: str) -> bool:
     return record.get(key) == value
 
 
-def _key(record_id: str) -> str:
-    return hashlib.sha256(f"test2:{record_id}".encode()).hexdigest()
-
-
-def draw() -> list[tuple[str, str, str]]:
-    with LABELS.open(encoding="utf-8") as f:
-        old = {row["id"] for row in csv.DictReader(f)}
-    taken: set[str] = set(old)
+def draw_strata(
+    strata: list[tuple[str, str, str, int]], salt: str, exclude: list[Path]
+) -> list[tuple[str, str, str]]:
+    """(file, id, field) rows: per stratum the smallest SHA-256(salt + ":" + id), never a record of the
+    ``exclude`` label files nor one drawn for an earlier stratum."""
+    taken: set[str] = set()
+    for path in exclude:
+        with path.open(encoding="utf-8") as f:
+            taken |= {row["id"] for row in csv.DictReader(f)}
     rows: list[tuple[str, str, str]] = []
-    for file, fld, rule, n in STRATA:
+    for file, fld, rule, n in strata:
         pool = [
             r
             for r in records(file).values()
             if r["id"] not in taken and _keep(r, rule) and str(r.get(fld) or "").strip()
         ]
-        pool.sort(key=lambda r: _key(r["id"]))
+        pool.sort(key=lambda r: hashlib.sha256(f"{salt}:{r['id']}".encode()).hexdigest())
         for r in pool[:n]:
             taken.add(r["id"])
             rows.append((file, r["id"], fld))
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def draw() -> list[tuple[str, str, str]]:
+    return draw_strata(STRATA, "test2", [LABELS])
+
+
+def show_cli(
+    doc: str, draw_rows: Callable[[argparse.Namespace], list[tuple[str, str, str]]], cut: int = 700
+) -> None:
+    """The drawn (file, id, field) rows, or with --show their texts (to the terminal only)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--show", action="store_true", help="print the texts (terminal only)")
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--count", type=int, default=10**6)
-    parser.add_argument("--cut", type=int, default=700, help="characters shown per text")
+    parser.add_argument("--cut", type=int, default=cut, help="characters shown per text")
+    parser.add_argument("--round", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for i, (file, rid, fld) in enumerate(draw()):
+    for i, (file, rid, fld) in enumerate(draw_rows(args)):
         if i < args.start or i >= args.start + args.count:
             continue
         if args.show:
@@ -90,6 +98,10 @@ def main() -> None:
             print(f"[{i}] {file.split('/')[0]}:{fld} {' '.join(text.split())[: args.cut]}")
         else:
             print(f"{file},{rid},{fld}")
+
+
+def main() -> None:
+    show_cli(__doc__ or "", lambda _args: draw())
 
 
 if __name__ == "__main__":
