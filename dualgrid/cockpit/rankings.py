@@ -1,14 +1,20 @@
 """晾晒 (赛马比拼): towns, villages, departments and grid workers ranked on the cockpit's indicators.
 
-Towns and villages read their summed daily figures (``DailyFigure``). Departments and grid workers
-have no daily rows: their counters are the rollup's own aggregates (``rollup.COUNTERS``) over the
-period's events of the cases in scope, grouped by the case's 承办部门 or 签收人 — one GROUP BY over
-the period's events (indexed by time), not over the case table.
+Every table reads summed daily figures (``DailyFigure``), never the case or event tables: towns and
+villages their total rows (``dim=total``), departments and grid workers the place's breakdown rows
+(``dim=dept`` / ``worker``, kept by the rollup at every level down to the grid — see
+``rollup.DEPARTMENT_KEY`` / ``WORKER_KEY``). So a department's or a worker's numbers here are the
+ones the figures page shows for the same place and period (``figures.departments`` / ``workers``):
+承办量 = dispatches to the department / the worker's signs, 结案 the closures counted for them,
+办结率 = 结案 ÷ 承办量, 按期办结率 and 满意率 as there (``indicators.handler_values``), and each
+number opens the same /cases/ list. Departments of the place's units and grid workers serving its
+grids are listed even with nothing in the period; so is anyone else with figures there.
 
 A number is ranked only when the sample behind it reaches ``settings.DUALGRID["RANKING_MIN_VOLUME"]``
-(受理量 for the case indicators, people due a visit for 走访达标率, key windows due for 巡群达标率):
-below it the unit is listed with its figures but "样本不足，不排名", so a unit with two cases neither
-tops nor bottoms the table by chance. Ties share a rank (1, 1, 3), compared as shown (to 0.1 %).
+(受理量 for a unit's case indicators, 承办量 for a department's or a worker's — 上报量 for itself —,
+people due a visit for 走访达标率, key windows due for 巡群达标率): below it the unit is listed with
+its figures but "样本不足，不排名", so a unit with two cases neither tops nor bottoms the table by
+chance. Ties share a rank (1, 1, 3), compared as shown (to 0.1 %).
 """
 
 from __future__ import annotations
@@ -22,11 +28,10 @@ from django.conf import settings
 from django.db.models import Q
 
 from dualgrid.accounts.models import Role, User
-from dualgrid.cases.models import CaseEvent
 from dualgrid.lib.errors import Forbidden
 from dualgrid.people.selectors import visit_compliance
 from dualgrid.people.visit_rules import week_start
-from dualgrid.places.models import AdminUnit, Department, Grid, UnitLevel
+from dualgrid.places.models import AdminUnit, Department, UnitLevel
 from dualgrid.places.selectors import grids_for_user
 from dualgrid.watch.feed import MAX_REPORT_DAYS, patrol_report
 
@@ -34,7 +39,6 @@ from . import indicators as ind
 from . import selectors
 from .figures import case_link
 from .models import COUNTER_FIELDS, DailyFigure, Dim, Level
-from .rollup import COUNTED_EVENTS, COUNTERS, local_day_bounds
 from .selectors import Place
 
 UNDER_SAMPLE = "样本不足，不排名"
@@ -69,6 +73,21 @@ PATROL = Metric(
 )
 METRICS = {m.key: m for m in [*CASE_METRICS, VISITS, PATROL]}
 DEFAULT_SORT = "closure_rate"
+
+# Departments and grid workers: the figures page's columns and definitions (indicators.handler_values).
+_HANDLER = ind.HANDLER_DEFINITIONS
+REPORTED = Metric("reported", "上报量", "count", "上报量 = 本期由该网格员登记（巡查上报）的事件数。")
+DEPT_VOLUME = Metric("volume", "承办量", "count", _HANDLER["dept_volume"])
+WORKER_VOLUME = Metric("volume", "承办量", "count", "承办量 = 本期该网格员签收的次数。")
+HANDLER_RATES = [
+    Metric("closed", "结案", "count", _HANDLER["closed"]),
+    Metric("completion_rate", "办结率", "rate", _HANDLER["completion_rate"]),
+    Metric("on_time_rate", "按期办结率", "rate", _HANDLER["on_time_rate"]),
+    Metric("satisfaction_rate", "满意率", "rate", _HANDLER["satisfaction_rate"]),
+]
+DEPARTMENT_METRICS = [DEPT_VOLUME, *HANDLER_RATES]
+WORKER_METRICS = [REPORTED, WORKER_VOLUME, *HANDLER_RATES]
+HANDLER_SORT = "completion_rate"
 
 KINDS = {"town": "镇街", "village": "村/社区", "department": "部门", "worker": "网格员"}
 
@@ -157,6 +176,24 @@ def _case_cells(counters: dict[str, int], links: Callable[[str], str] | None) ->
     return cells
 
 
+def _handler_cells(
+    counters: dict[str, int], dim: str, metrics: list[Metric], links: dict[str, str]
+) -> dict[str, Cell]:
+    """A department's (``dim`` "dept") or a worker's ("worker") cells, as on the figures page; the
+    sample is 承办量 (上报量 for itself)."""
+    values = ind.handler_values(counters, dim)
+    cells = {}
+    for metric in metrics:
+        value = values[metric.key]
+        cells[metric.key] = Cell(
+            value=value,
+            sample=values["reported"] if metric.key == "reported" else values["volume"],
+            display=ind.display(metric.kind, value),
+            href=links.get(metric.key, links["closed"]),
+        )
+    return cells
+
+
 def _zero() -> dict[str, int]:
     return dict.fromkeys(COUNTER_FIELDS, 0)
 
@@ -184,19 +221,6 @@ def _units_of(place: Place, level: UnitLevel) -> list[AdminUnit]:
             else qs.filter(**{"parent__" * (steps - 1) + "parent_id": place.id})
         )
     return list(qs.order_by("code"))
-
-
-def _case_scope(place: Place) -> Q:
-    """The place's cases, as a filter on events (``case__…``)."""
-    if place.county_ids:
-        return Q(case__county_id__in=place.county_ids)
-    column = {
-        Level.COUNTY: "case__county_id",
-        Level.TOWN: "case__town_id",
-        Level.VILLAGE: "case__village_id",
-        Level.GRID: "case__grid_id",
-    }.get(Level(place.level))
-    return Q(**{column: place.id}) if column else Q()
 
 
 def _grids_of(user: User, place: Place) -> list[int]:
@@ -228,20 +252,11 @@ def _unit_counters(level: Level, ids: list[int], period: ind.Period) -> dict[int
     return {row["unit_id"]: selectors._clean(row) for row in rows}
 
 
-def _event_counters(place: Place, period: ind.Period, column: str) -> dict[int, dict[str, int]]:
-    """The rollup's counters of the place's events in the period, per value of ``column``."""
-    start, end = local_day_bounds(period.first, period.last)
-    aggregates = {name: counter.aggregate for name, counter in COUNTERS.items()}
-    rows = (
-        CaseEvent.objects.filter(
-            COUNTED_EVENTS, _case_scope(place), created_at__gte=start, created_at__lt=end
-        )
-        .exclude(**{f"{column}__isnull": True})
-        .values(column)
-        .annotate(**aggregates)
-        .order_by()
-    )
-    return {row[column]: {name: round(row[name] or 0) for name in COUNTER_FIELDS} for row in rows}
+def _handler_counters(place: Place, period: ind.Period, dim: Dim) -> dict[int, dict[str, int]]:
+    """The place's department (``Dim.DEPARTMENT``) or worker rows over the period, summed per id —
+    the figures page's read (``selectors.by_dim``): a few rows per day through the unique index."""
+    rows = selectors.by_dim(place, period, dim)
+    return {int(key): c for key, c in rows.items() if key.isdigit()}
 
 
 # --- compliance ------------------------------------------------------------------------------------
@@ -298,12 +313,14 @@ def _patrols(user: User, period: ind.Period) -> tuple[dict[int, Tally], str]:
 # --- the tables ------------------------------------------------------------------------------------
 
 
-def _finish(kind: str, metrics: list[Metric], rows: list[Row], sort: str) -> Table:
+def _finish(
+    kind: str, metrics: list[Metric], rows: list[Row], sort: str, default: str = DEFAULT_SORT
+) -> Table:
     minimum = min_volume()
     for metric in metrics:
         rank(rows, metric, minimum)
     if sort not in {m.key for m in metrics}:
-        sort = DEFAULT_SORT
+        sort = default
     for row in rows:
         row.ordered = [row.cells[m.key] for m in metrics]
         row.sorted_cell = row.cells[sort]
@@ -344,22 +361,30 @@ def _unit_ids(place: Place) -> list[int] | None:
     return own + towns + villages
 
 
-def department_table(user: User, place: Place, period: ind.Period, *, sort: str = DEFAULT_SORT) -> Table:
-    """Departments of the place's units (and any other department that handled the place's cases)."""
-    counters = _event_counters(place, period, "case__assigned_department_id")
+def department_table(user: User, place: Place, period: ind.Period, *, sort: str = HANDLER_SORT) -> Table:
+    """Departments of the place's units, and any other department with figures in the place: the
+    department rows of the daily figures (what was dispatched to it, what it signed, resolved and
+    closed), as on the figures page."""
+    counters = _handler_counters(place, period, Dim.DEPARTMENT)
     units = _unit_ids(place)
     own = Q(active=True) if units is None else Q(active=True, unit_id__in=units)
     rows = []
     for dept in (
         Department.objects.filter(own | Q(pk__in=list(counters))).select_related("unit").order_by("code")
     ):
+
+        def link(which: str, pk: int = dept.pk) -> str:
+            return case_link(place, period, which, department=pk)
+
         row = Row(dept.pk, dept.name, parent=dept.unit.name)
-        row.cells = _case_cells(
+        row.cells = _handler_cells(
             counters.get(dept.pk, _zero()),
-            lambda which, pk=dept.pk: case_link(place, period, which, department=pk),  # type: ignore[misc]
+            "dept",
+            DEPARTMENT_METRICS,
+            {"volume": link("dispatched"), "closed": link("closed")},
         )
         rows.append(row)
-    return _finish("department", CASE_METRICS, rows, sort)
+    return _finish("department", DEPARTMENT_METRICS, rows, sort, HANDLER_SORT)
 
 
 def worker_table(
@@ -368,36 +393,38 @@ def worker_table(
     period: ind.Period,
     grid_ids: list[int],
     *,
-    sort: str = DEFAULT_SORT,
+    sort: str = HANDLER_SORT,
     visits: dict[int, Tally] | None = None,
     patrols: dict[int, Tally] | None = None,
 ) -> Table:
-    """Grid workers serving a grid of ``place``: the cases they signed for (签收人), their weekly visits
-    and their key-window patrols."""
-    counters = _event_counters(place, period, "case__assignee_id")
-    workers = (
-        User.objects.filter(role=Role.GRIDWORKER, is_active=True, grids__in=grid_ids)
-        .distinct()
-        .order_by("username")
+    """Grid workers serving a grid of ``place`` (``grid_ids``), and any other grid worker with
+    figures in the place (a substitute): the worker rows of the daily figures — what they reported
+    (上报), signed, and the cases they signed for closed —, their weekly visits and their key-window
+    patrols. Beside each name, the grids they serve now."""
+    counters = _handler_counters(place, period, Dim.WORKER)
+    serving = User.objects.filter(role=Role.GRIDWORKER, is_active=True, grids__in=grid_ids).values_list(
+        "pk", flat=True
     )
-    grid_names: dict[int, list[str]] = {}
-    for user_id, name in Grid.objects.filter(pk__in=grid_ids, workers__role=Role.GRIDWORKER).values_list(
-        "workers", "name"
-    ):
-        grid_names.setdefault(user_id, []).append(name)
+    people = selectors.grid_workers({*serving, *counters})
     rows = []
-    for worker in workers:
-        row = Row(
-            worker.pk, worker.display_name or worker.username, parent="、".join(grid_names.get(worker.pk, []))
+    for pk, (name, grids) in people.items():
+
+        def link(which: str, pk: int = pk) -> str:
+            if which == "received":
+                return case_link(place, period, "received", creator=pk)
+            return case_link(place, period, which, assignee=pk)
+
+        row = Row(pk, name, parent=grids)
+        row.cells = _handler_cells(
+            counters.get(pk, _zero()),
+            "worker",
+            WORKER_METRICS,
+            {"reported": link("received"), "volume": link("signed"), "closed": link("closed")},
         )
-        row.cells = _case_cells(
-            counters.get(worker.pk, _zero()),
-            lambda which, pk=worker.pk: case_link(place, period, which, assignee=pk),  # type: ignore[misc]
-        )
-        row.cells[VISITS.key] = (visits or {}).get(worker.pk, Tally()).cell()
-        row.cells[PATROL.key] = (patrols or {}).get(worker.pk, Tally()).cell()
+        row.cells[VISITS.key] = (visits or {}).get(pk, Tally()).cell()
+        row.cells[PATROL.key] = (patrols or {}).get(pk, Tally()).cell()
         rows.append(row)
-    return _finish("worker", [*CASE_METRICS, VISITS, PATROL], rows, sort)
+    return _finish("worker", [*WORKER_METRICS, VISITS, PATROL], rows, sort, HANDLER_SORT)
 
 
 def kinds_for(place: Place) -> list[str]:
@@ -418,11 +445,11 @@ def rankings(
     kinds = kinds_for(place)
     if kind not in kinds:
         kind = kinds[0]
-    grid_ids = _grids_of(user, place)
     visit_week = patrol_span = ""
     if kind == "department":
         table = department_table(user, place, period, sort=sort)
     else:
+        grid_ids = _grids_of(user, place)
         visits, visit_week = _visits(user, period, set(grid_ids))
         if kind == "worker":
             patrols, patrol_span = _patrols(user, period)

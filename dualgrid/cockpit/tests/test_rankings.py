@@ -14,6 +14,7 @@ from dualgrid.cockpit.figures import preset_period
 from dualgrid.cockpit.indicators import Period
 from dualgrid.cockpit.models import DailyFigure, Dim, Level
 from dualgrid.cockpit.rankings import CASE_METRICS, Cell, Row, rank, sort_rows
+from dualgrid.cockpit.rollup import rollup_events
 from dualgrid.cockpit.selectors import root_place
 from dualgrid.conftest import Cast
 
@@ -166,32 +167,38 @@ def test_a_town_account_sees_only_its_town(cast: Cast, march: None, login: Any) 
     assert other.status_code == 404
 
 
-def test_grid_workers_and_departments_are_counted_from_their_cases(
+def test_grid_workers_and_departments_are_counted_from_the_rollup(
     cast: Cast, settings: Any, login: Any
 ) -> None:
+    """Today's cases, rolled up: the tables read the department and worker rows (more in
+    test_rankings_handlers.py)."""
     settings.DUALGRID = {**settings.DUALGRID, "RANKING_MIN_VOLUME": 1}
     closed = case_in_state(cast, Status.CLOSED)  # grid A, signed and resolved by worker_a, today
     today = preset_period("today")
     place = root_place(cast.leader)
     grid_ids = [cast.grid_a.pk, cast.grid_b.pk, cast.grid_c.pk]
+    before = rankings.worker_table(cast.leader, place, today, grid_ids)
+    assert cells(before, "worker_a")["volume"].display == "0"  # not rolled up yet
+    rollup_events(settle_seconds=0)
     workers = rankings.worker_table(cast.leader, place, today, grid_ids)
     a, b = cells(workers, "worker_a"), cells(workers, "worker_b")
-    assert (a["received"].display, a["received"].rank, a["completion_rate"].display) == ("1", 1, "100.0%")
-    assert (b["received"].display, b["received"].under_sample) == ("0", True)
-    assert b["closure_rate"].display == "—"
-    report(cast, category="T0201")  # 下水道堵塞: routed to 区住房城乡建委
+    assert (a["volume"].display, a["volume"].rank, a["completion_rate"].display) == ("1", 1, "100.0%")
+    assert (b["volume"].display, b["volume"].under_sample) == ("0", True)
+    assert b["completion_rate"].display == "—"
+    sewer = report(cast, category="T0201")  # 下水道堵塞: routed to 区住房城乡建委 on registration
+    rollup_events(settle_seconds=0)
     departments = rankings.department_table(cast.leader, place, today)
-    assert [(r.name, r.cells["received"].display, r.cells["received"].rank) for r in departments.rows] == [
+    assert [(r.name, r.cells["volume"].display, r.cells["volume"].rank) for r in departments.rows] == [
         ("区住房城乡建委", "1", 1),
         ("区公安分局", "0", None),  # listed, 0 cases: under the minimum of 1
     ]
     # Each number opens the cases behind it.
     client: Client = login(cast.leader)
-    listed = client.get(a["closure_rate"].href).context["page"].object_list
+    listed = client.get(a["closed"].href).context["page"].object_list
     assert [c.pk for c in listed] == [closed.pk]
-    assert list(client.get(b["received"].href).context["page"].object_list) == []
-    housing = departments.rows[0].cells["received"]
-    assert [c.category.code for c in client.get(housing.href).context["page"].object_list] == ["T0201"]
+    assert list(client.get(b["volume"].href).context["page"].object_list) == []
+    housing = departments.rows[0].cells["volume"]
+    assert [c.pk for c in client.get(housing.href).context["page"].object_list] == [sewer.pk]
 
 
 def test_metric_columns_follow_the_indicator_definitions() -> None:
