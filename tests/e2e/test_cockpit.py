@@ -73,8 +73,28 @@ def test_cockpit_desktop_and_phone(site, cast, browser, new_page, login, shot, p
     expect(page).to_have_url(re.compile(r"/cases/\?unit=\d+&created_from="))
     expect(page.locator("#case-results")).to_contain_text("车辆乱停")
 
+    # 晾晒: the department and worker tabs rank the same numbers as the tables above.
+    page.goto(f"{site.url}/cockpit/rankings/?kind=department")
+    housing = page.locator("#ranking-department tbody tr", has_text="区住房城乡建委")
+    expect(housing.locator("td.num").first).to_contain_text("1")
+    expect(page.locator("#ranking-department")).to_contain_text("样本不足，不排名")
+    shot(page, "rankings-department-1920x1080")
+    page.goto(f"{site.url}/cockpit/rankings/?kind=worker")
+    worker_a = page.locator("#ranking-worker tbody tr", has_text="worker_a")
+    expect(worker_a.locator("td.num").nth(1)).to_contain_text("1")  # 承办量: one sign
+    expect(worker_a.locator("td.num").nth(3)).to_contain_text("100.0%")  # 办结率
+    shot(page, "rankings-worker-1920x1080")
+    worker_a.locator("td.num").nth(1).locator("a").click()
+    expect(page).to_have_url(re.compile(r"/cases/\?.*signed_from=.*assignee=\d+"))
+    expect(page.locator("#case-results")).to_contain_text(Case.objects.get(status=Status.CLOSED).number)
+
     phone = new_page("leader-phone", "phone")
     login(phone, site.url, "leader")
+    for kind in ("department", "worker"):
+        phone.goto(f"{site.url}/cockpit/rankings/?kind={kind}")
+        expect(phone.locator(f"#ranking-{kind} tbody tr").first).to_be_visible()
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot(phone, f"rankings-{kind}-390x844")
     phone.goto(f"{site.url}/cockpit/?period=7d")
     expect(phone.locator("#cockpit-map path.leaflet-interactive")).to_have_count(3)
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
