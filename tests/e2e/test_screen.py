@@ -105,7 +105,7 @@ def test_screen_renders_survives_a_lost_connection_and_recovers(  # type: ignore
     shot(page, "rankings-1920x1080")
     page.locator(".ranking-tabs a", has_text="网格员").click()
     expect(page.locator("#ranking-worker")).to_contain_text("worker_a")
-    page.locator("#ranking-worker th a", has_text="受理量").click()
+    page.locator("#ranking-worker th a", has_text="承办量").click()
     expect(page.locator("#ranking-worker tbody tr").first).to_contain_text("worker_a")
     shot(page, "rankings-workers-1920x1080")
     context.close()
