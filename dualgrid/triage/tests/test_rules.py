@@ -258,3 +258,9 @@ def test_a_service_the_community_did_not_deliver_is_a_complaint_hint() -> None:
     alone = triage("居委的口罩到现在都没通知")
     assert "规则：投诉（居委+没）" in alone.reasons
     assert not alone.actionable  # 0.5 < the rules' threshold 0.6 (a model or another word decides)
+
+
+def test_a_specific_urgent_rule_names_the_kind_beside_a_cry_for_help() -> None:
+    r = triage("9社龚氏兄弟因堰塘使用又打起来了，快来人")
+    assert r.urgency == "urgent" and r.kind == "dispute" and r.category_code == "1001"
+    assert "关键词“快来人”→紧急" in r.reasons and "关键词“打起来”→紧急" in r.reasons
