@@ -305,6 +305,17 @@ class Case(models.Model):
                 name="case_late",
                 condition=models.Q(deadline_state__in=["warning", "overdue"]),
             ),
+            # The open cases of a category tree per grid in a county or the city (the cockpit map's
+            # unresolved disputes), in the states of workflow.ACTIVE_STATES. Without it a BitmapAnd
+            # read every case of the categories: 888k index entries for 4.8k open disputes at 10M
+            # cases, ≈ 300 ms for the city and 125 ms for a county → 21 ms and 2 ms.
+            models.Index(
+                fields=["county", "category", "grid"],
+                name="case_open_category",
+                condition=models.Q(
+                    status__in=["in_progress", "new", "pending_dispatch", "pending_sign", "pending_verify"]
+                ),
+            ),
         ]
         constraints = [
             # Constraints rather than unique=True: no extra LIKE-pattern index on PostgreSQL.
