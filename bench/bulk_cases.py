@@ -285,7 +285,7 @@ class Generator:
 
         # Text pools: the demo's generator is ~90 µs a report, so draw from pre-made ones.
         t = time.perf_counter()
-        self.places = sorted({g.name.split("第")[0] for g in grids})
+        self.places = sorted({self.place_name(g) for g in grids})
         self.reports: dict[tuple[str, str], list] = {}
         for place in self.places:
             for code in self.leaf_codes:
@@ -320,12 +320,19 @@ class Generator:
     def add_limit(self, ts: float, amount: int, unit: str) -> float:
         return ts + amount * HOUR if unit == "hour" else self.add_workdays(ts, amount)
 
-    def created_times(self, n: int) -> list[float]:
+    def place_name(self, grid) -> str:  # type: ignore[no-untyped-def]
+        """The place a case's text names (its report pool): the grid's village. Subclasses with many
+        thousands of grids (bench/city_cases.py) pool by a coarser place to keep the pools small."""
+        return grid.name.split("第")[0]
+
+    def created_times(self, n: int, lo: float = 0.0, hi: float = 1.0) -> list[float]:
+        """n sorted creation times, uniform over the last ``--years`` years; ``lo``/``hi`` (fractions of
+        that span, 0 = oldest) restrict them to a part of it, for loaders that split the work."""
         rng = self.rng
         span = self.args.years * 365.25 * DAY
         out = []
         for _ in range(n):
-            ts = self.now - rng.random() * span
+            ts = self.now - (1 - hi + rng.random() * (hi - lo)) * span  # lo=0, hi=1: now - r * span
             local_hour = ((ts + LOCAL_OFFSET) % DAY) / HOUR
             if local_hour < 7 or local_hour >= 23:
                 ts += (rng.randint(8, 21) - int(local_hour)) * HOUR
@@ -347,7 +354,7 @@ class Generator:
         grid = self.grids[bisect.bisect_right(self.grid_weights_cum, r)]
         lat, lng = rng.choice(self.points[grid.pk])
         code = rng.choice(self.leaf_codes)
-        rep = rng.choice(self.reports[(grid.name.split("第")[0], code)])
+        rep = rng.choice(self.reports[(self.place_name(grid), code)])
         channel = rep.channel if rep.channel in self.channel_label else "web"
         urgent = code.startswith("15") or rng.random() < 0.05
         urgency = "urgent" if urgent else "normal"

@@ -9,6 +9,8 @@ Reports p50/p95/p99/max, checks every answer is 200 JSON, writes bench/out/cockp
 
     .venv/bin/python bench/cockpit_figures.py
     .venv/bin/python bench/cockpit_figures.py --n 50 --only leader-year
+    .venv/bin/python bench/cockpit_figures.py --db dualgrid_city10m --leader cleader --town ctown \
+        --port 8731 --out cockpit_figures_city10m.json          # bench/city_cases.py's city
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Session:
 
     def __init__(self, port: int, username: str, password: str) -> None:
         self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        self.port = port
         self.cookies: dict[str, str] = {}
         status, body = self.get("/login/")
         match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
@@ -52,7 +55,7 @@ class Session:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        headers["Referer"] = f"http://{HOST}:{PORT}/login/"
+        headers["Referer"] = f"http://{HOST}:{self.port}/login/"
         self.conn.request(method, path, body=body, headers=headers)
         resp = self.conn.getresponse()
         data = resp.read()
@@ -66,29 +69,35 @@ class Session:
         return self.request("GET", path)
 
 
-def scenarios(today: date, db: str) -> list[tuple[str, str, str]]:
-    """(name, username, path)."""
+def scenarios(
+    today: date, db: str, leader: str = "leader", town: str = "town1"
+) -> list[tuple[str, str, str]]:
+    """(name, username, path). ``leader``: a county's leader; ``town``: a town's user (the scenario
+    names keep "leader" and "town1" whoever they are)."""
     village = psql(
         "SELECT v.id FROM places_adminunit v JOIN places_adminunit t ON t.id = v.parent_id "
-        "JOIN accounts_user u ON u.unit_id = t.id WHERE u.username = 'town1' ORDER BY v.code LIMIT 1",
+        f"JOIN accounts_user u ON u.unit_id = t.id WHERE u.username = '{town}' ORDER BY v.code LIMIT 1",
         db=db,
     )
+    # The busiest grid of the leader's county (with one county in the database: the busiest grid).
     busiest_grid = psql(
-        "SELECT unit_id FROM cockpit_dailyfigure WHERE level = 4 AND dim = 'total' "
-        "GROUP BY 1 ORDER BY sum(received) DESC LIMIT 1",
+        "SELECT f.unit_id FROM cockpit_dailyfigure f JOIN places_grid g ON g.id = f.unit_id "
+        f"JOIN accounts_user u ON u.unit_id = g.county_id AND u.username = '{leader}' "
+        "WHERE f.level = 4 AND f.dim = 'total' GROUP BY 1 ORDER BY sum(f.received) DESC LIMIT 1",
         db=db,
     )
     three_years = f"from={today - timedelta(days=3 * 365)}&to={today}"
     return [
-        ("leader-month", "leader", "/cockpit/figures.json?period=month"),
-        ("leader-year", "leader", "/cockpit/figures.json?period=year"),
-        ("leader-3-years", "leader", f"/cockpit/figures.json?{three_years}"),
-        ("town1-month", "town1", "/cockpit/figures.json?period=month"),
-        ("town1-village-year", "town1", f"/cockpit/figures.json?place=3-{village}&period=year"),
-        ("leader-grid-year", "leader", f"/cockpit/figures.json?place=4-{busiest_grid}&period=year"),
+        ("leader-month", leader, "/cockpit/figures.json?period=month"),
+        ("leader-year", leader, "/cockpit/figures.json?period=year"),
+        ("leader-3-years", leader, f"/cockpit/figures.json?{three_years}"),
+        ("town1-month", town, "/cockpit/figures.json?period=month"),
+        ("town1-village-year", town, f"/cockpit/figures.json?place=3-{village}&period=year"),
+        ("leader-grid-year", leader, f"/cockpit/figures.json?place=4-{busiest_grid}&period=year"),
+        ("admin-month", "admin", "/cockpit/figures.json?period=month"),
         ("admin-year", "admin", "/cockpit/figures.json?period=year"),
-        ("leader-map", "leader", "/cockpit/map.json"),
-        ("town1-map", "town1", "/cockpit/map.json"),
+        ("leader-map", leader, "/cockpit/map.json"),
+        ("town1-map", town, "/cockpit/map.json"),
         ("admin-map", "admin", "/cockpit/map.json"),
     ]
 
@@ -132,7 +141,12 @@ def main() -> int:
     p.add_argument("--db", default=DEFAULT_DB)
     p.add_argument("--n", type=int, default=200, help="timed requests per scenario")
     p.add_argument("--warmup", type=int, default=10)
-    p.add_argument("--only", default="")
+    p.add_argument("--only", default="", help="comma-separated parts of scenario names")
+    p.add_argument("--leader", default="leader", help="username of a county's leader")
+    p.add_argument("--town", default="town1", help="username of a town's user")
+    p.add_argument("--port", type=int, default=PORT)
+    p.add_argument("--no-rollup", action="store_true", help="skip the timing of a 5,000-event rollup batch")
+    p.add_argument("--out", default="cockpit_figures.json", help="file name under bench/out/")
     args = p.parse_args()
     today = date.fromisoformat(psql("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date", db=args.db))
     counts = {
@@ -146,12 +160,12 @@ def main() -> int:
     }
     log(f"database {args.db}: {counts}")
     results = []
-    with Server(PORT, workers=2, threads=1, db=args.db):
+    with Server(args.port, workers=2, threads=1, db=args.db):
         sessions: dict[str, Session] = {}
-        for name, username, path in scenarios(today, args.db):
-            if args.only and args.only not in name:
+        for name, username, path in scenarios(today, args.db, args.leader, args.town):
+            if args.only and not any(part in name for part in args.only.split(",")):
                 continue
-            session = sessions.get(username) or Session(PORT, username, "demo1234")
+            session = sessions.get(username) or Session(args.port, username, "demo1234")
             sessions[username] = session
             for _ in range(args.warmup):
                 session.get(path)
@@ -181,13 +195,13 @@ def main() -> int:
                 f"{name:22} p50 {row['p50_ms']:7.1f}  p95 {row['p95_ms']:7.1f}  p99 {row['p99_ms']:7.1f}  "
                 f"max {row['max_ms']:7.1f} ms  {size:,} B"
             )
-    rollup = measure_rollup(args.db) if counts["events"] else []
+    rollup = measure_rollup(args.db) if counts["events"] and not args.no_rollup else []
     log(
         "rollup of 5,000 events (aggregate + upsert, rolled back): "
         + ", ".join(f"{t * 1000:.0f} ms" for t in rollup)
     )
     OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / "cockpit_figures.json"
+    out = OUT / args.out
     out.write_text(
         json.dumps(
             {
