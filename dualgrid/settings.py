@@ -194,6 +194,8 @@ DUALGRID: dict[str, Any] = {
     # The cockpit counts an event once it is this many seconds old: any transaction that took a lower
     # event id has committed by then, so the rollup's watermark never passes an event still in flight.
     "COCKPIT_SETTLE_SECONDS": envint("DUALGRID_COCKPIT_SETTLE_SECONDS", 30),
+    # How often the worker recomputes every grid's residents overdue for a visit (the map's input).
+    "COCKPIT_VISIT_REFRESH_MINUTES": envint("DUALGRID_COCKPIT_VISIT_REFRESH_MINUTES", 5),
     # Grid warning colours on the cockpit map: open cases, and overdue cases, at which a grid turns
     # yellow, orange, red (the higher of the two levels wins).
     "COCKPIT_OPEN_THRESHOLDS": tuple(

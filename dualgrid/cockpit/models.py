@@ -130,6 +130,25 @@ class GridLoad(models.Model):
         return f"grid {self.grid_id}: {self.open}"
 
 
+class GridVisitLoad(models.Model):
+    """Key-population residents of a grid overdue for a visit, as the worker last computed them
+    (``visitload.refresh``): the map reads this row instead of applying every resident's visit rule
+    on each request (0.8 s for a county of 21,600 tagged residents, 6 s for a city). Logging a visit
+    or changing a tag recomputes its grid at once; the worker recomputes every grid every
+    ``COCKPIT_VISIT_REFRESH_MINUTES`` and at the start of a local day (weeks roll over)."""
+
+    grid_id = models.PositiveBigIntegerField("网格", primary_key=True)
+    overdue = models.IntegerField("走访超期人数", default=0)
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = "网格走访超期人数"
+        verbose_name_plural = "网格走访超期人数"
+
+    def __str__(self) -> str:
+        return f"grid {self.grid_id}: {self.overdue}"
+
+
 # --- warnings (分级预警) ---------------------------------------------------------------------------
 
 

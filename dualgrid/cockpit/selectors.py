@@ -15,11 +15,11 @@ from dualgrid.accounts.models import Role, User
 from dualgrid.cases.models import Case, Category, DeadlineState, Urgency
 from dualgrid.cases.workflow import ACTIVE_STATES
 from dualgrid.lib.errors import NotFound
-from dualgrid.people.selectors import overdue_visits_by_grid
 from dualgrid.places.models import AdminUnit, Department, Grid, GridTier, UnitLevel
 from dualgrid.places.selectors import grids_for_user, within_unit
 from dualgrid.watch.models import GroupMessage, MessageState
 
+from . import visitload
 from .indicators import Period
 from .models import COUNTER_FIELDS, DailyFigure, Dim, GridLoad, Level
 
@@ -340,8 +340,9 @@ def grid_states(user: User, place: Place) -> list[dict[str, Any]]:
         if dispute_ids
         else {}
     )
-    # Key-population residents overdue for a visit now: the people app's own rule, all grids at once.
-    overdue_visits = overdue_visits_by_grid(grids.values("id"))
+    # Key-population residents overdue for a visit: the people app's own rule, kept per grid by the
+    # worker and by the visit/tag services (visitload.py), computed live only for grids without a row.
+    overdue_visits = visitload.overdue_by_grid(grids)
     states = []
     for grid_id, name, village in rows:
         n_open, n_overdue = max(0, open_cases.get(grid_id, 0)), overdue.get(grid_id, 0)

@@ -176,9 +176,11 @@ def resident_tag_add(
     assert since_date is not None
     try:
         with transaction.atomic():
-            return ResidentTag.objects.create(
+            added = ResidentTag.objects.create(
                 resident=resident, tag=tag, level=level, since=since_date, note=note, created_by=actor
             )
+            _map_visit_count_changed(resident.grid_id)
+            return added
     except IntegrityError:
         raise Conflict(f"{resident.name}已有标签“{tag.name}”", code="duplicate") from None
 
@@ -211,6 +213,7 @@ def resident_tag_end(
         ended = ResidentTag.objects.filter(pk=resident_tag.pk, ended_on__isnull=True).update(
             ended_on=day, end_reason=reason, ended_by=actor
         )
+        _map_visit_count_changed(resident_tag.resident.grid_id)
         if ended != 1:
             raise Conflict(f"标签“{resident_tag.tag.name}”已经结束", code="stale")
     resident_tag.refresh_from_db()
@@ -366,3 +369,10 @@ def key_place_create(
         contact_phone=phone,
         contact_phone_hash=keyed_hash(phone),
     )
+
+
+def _map_visit_count_changed(grid_id: int | None) -> None:
+    """The cockpit map keeps each grid's overdue-visit count: recompute this grid after commit."""
+    from dualgrid.cockpit.visitload import refresh_grid_on_commit
+
+    refresh_grid_on_commit(grid_id)

@@ -133,4 +133,12 @@ def visit_log(*, actor: User, data: VisitInput, now: datetime | None = None) -> 
             data.photo.seek(0)
             visit.photo = data.photo  # type: ignore[assignment]
         visit.save()
+        _map_visit_count_changed(grid.pk)
     return visit
+
+
+def _map_visit_count_changed(grid_id: int) -> None:
+    """The cockpit map keeps each grid's overdue-visit count: recompute this grid after commit."""
+    from dualgrid.cockpit.visitload import refresh_grid_on_commit
+
+    refresh_grid_on_commit(grid_id)

@@ -17,6 +17,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from dualgrid.cases.services import deadline_sweep, rating_sweep
 from dualgrid.cockpit.report import reports_generate_due
 from dualgrid.cockpit.rollup import rollup_pending
+from dualgrid.cockpit.visitload import refresh_due as visit_counts_refresh_due
 from dualgrid.cockpit.warnings import raise_warnings
 from dualgrid.exchange.services import importjobs_process_next
 from dualgrid.people.services import assignments_sync
@@ -66,6 +67,8 @@ class Command(BaseCommand):
                 rollup_pending()  # the cockpit's daily figures: settled timeline events since the watermark
                 raise_warnings()  # the cockpit's warning rules over the last days' cases (idempotent)
                 reports_generate_due()  # after DUALGRID_REPORT_TIME: yesterday's daily reports, once each
+                if not stopping:
+                    visit_counts_refresh_due()  # the map's overdue visits per grid, every few minutes
             except DatabaseError:
                 # The database went away (restart, failover): keep going and retry next round.
                 log.exception("worker round failed; retrying in %ss", opts["interval"])
