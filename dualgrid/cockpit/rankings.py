@@ -187,7 +187,7 @@ def _handler_cells(
         value = values[metric.key]
         cells[metric.key] = Cell(
             value=value,
-            sample=values["reported"] if metric.key == "reported" else values["volume"],
+            sample=int(values["reported" if metric.key == "reported" else "volume"] or 0),
             display=ind.display(metric.kind, value),
             href=links.get(metric.key, links["closed"]),
         )

@@ -328,7 +328,7 @@ def _changes(place: Place, day: date) -> dict[str, Any]:
             if grid_id is not None:
                 counts[grid_id] = counts.get(grid_id, 0) + 1
         late_by_grid.append(counts)
-    changed = []
+    changed: list[dict[str, Any]] = []
     order = {level: i for i, level in enumerate(selectors.WARNING_LEVELS)}
     for grid_id, (name, village) in grids.items():
         levels = [
@@ -365,14 +365,14 @@ def _changes(place: Place, day: date) -> dict[str, Any]:
 
     # Categories that jumped (leaf categories; a grid has its top-level ones only).
     dim = Dim.TOP_CATEGORY if place.level == Level.GRID else Dim.CATEGORY
-    counts = [selectors.by_dim(place, ind.Period(d, d), dim) for d in days]
-    names = selectors.category_names(counts[0])
-    jumped = []
-    for key, c in counts[0].items():
+    per_day = [selectors.by_dim(place, ind.Period(d, d), dim) for d in days]
+    names = selectors.category_names(per_day[0])
+    jumped: list[dict[str, Any]] = []
+    for key, c in per_day[0].items():
         now, before, week = (
             c["received"],
-            counts[1].get(key, {}).get("received", 0),
-            counts[2].get(key, {}).get("received", 0),
+            per_day[1].get(key, {}).get("received", 0),
+            per_day[2].get(key, {}).get("received", 0),
         )
         base = max(before, week)
         if now - base >= JUMP_MIN and now >= JUMP_FACTOR * base:

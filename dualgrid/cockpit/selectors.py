@@ -248,7 +248,7 @@ def department_names(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
 def grid_workers(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     """The grid workers among ``ids``: id → (name, the grids they serve now, joined)."""
     wanted = list(ids)
-    people = {
+    people: dict[int, tuple[str, list[str]]] = {
         pk: (display or username, [])
         for pk, display, username in User.objects.filter(pk__in=wanted, role=Role.GRIDWORKER).values_list(
             "pk", "display_name", "username"

@@ -1,7 +1,7 @@
 """The map's overdue-visit counts kept per grid (visitload.py): stored by the worker's pass and by the
 visit/tag services, read by the map, computed live only for grids without a row."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -73,12 +73,12 @@ def test_a_grid_without_a_row_is_counted_live(cast: Cast, leader: Client, overdu
 def test_the_worker_recomputes_after_the_interval_and_on_a_new_day(cast: Cast, settings: Any) -> None:
     settings.DUALGRID = {**settings.DUALGRID, "COCKPIT_VISIT_REFRESH_MINUTES": 5}
     grids = Grid.objects.filter(active=True).count()
-    start = timezone.make_aware(timezone.datetime(2025, 11, 24, 10, 0))
+    start = timezone.make_aware(datetime(2025, 11, 24, 10, 0))
     assert visitload.refresh_due(start) == grids  # no rows yet
     assert visitload.refresh_due(start + timedelta(minutes=4)) == 0
     assert visitload.refresh_due(start + timedelta(minutes=6)) == grids
     # 23:58 → 00:01 local: a new day (weeks roll over at Monday 00:00) recomputes at once.
-    late = timezone.make_aware(timezone.datetime(2025, 11, 23, 23, 58))
+    late = timezone.make_aware(datetime(2025, 11, 23, 23, 58))
     assert visitload.refresh_due(late) == grids
     assert visitload.refresh_due(late + timedelta(minutes=3)) == grids
     # A new grid without a row forces a pass too.
