@@ -191,6 +191,8 @@ DUALGRID: dict[str, Any] = {
     "TRIAGE_CACHE_SECONDS": envint("DUALGRID_TRIAGE_CACHE_SECONDS", 5),
     # Chatter older than this many days is deleted by the worker (flagged messages and cases' are kept).
     "CHATTER_RETENTION_DAYS": envint("DUALGRID_CHATTER_RETENTION_DAYS", 180),
+    # Patrol logs (every look at the feed) older than this are deleted; 0 keeps them for ever.
+    "PATROL_LOG_RETENTION_DAYS": envint("DUALGRID_PATROL_LOG_RETENTION_DAYS", 400),
     # The cockpit counts an event once it is this many seconds old: any transaction that took a lower
     # event id has committed by then, so the rollup's watermark never passes an event still in flight.
     "COCKPIT_SETTLE_SECONDS": envint("DUALGRID_COCKPIT_SETTLE_SECONDS", 30),

@@ -271,3 +271,20 @@ def purge_chatter(*, now: datetime | None = None, batch: int = 5000) -> int:
         return 0
     deleted, _ = GroupMessage.objects.filter(pk__in=ids).delete()
     return deleted
+
+
+def purge_patrol_logs(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Retention: patrol logs (every look at the feed) older than PATROL_LOG_RETENTION_DAYS go. Patrol
+    compliance (巡群统计, 晾晒) for days older than that then shows as not patrolled, so the default keeps
+    more than a year (this year against last year)."""
+    from .models import PatrolLog
+
+    days = int(settings.DUALGRID["PATROL_LOG_RETENTION_DAYS"])
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    ids = list(PatrolLog.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    deleted, _ = PatrolLog.objects.filter(pk__in=ids).delete()
+    return deleted

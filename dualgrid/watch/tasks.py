@@ -17,6 +17,7 @@ def run_round() -> dict[str, int]:
         "notices_queued": publicity.queue_due(),
         "outbox_sent": outbox.process_due(),
         "chatter_purged": inbound.purge_chatter(),
+        "patrol_logs_purged": inbound.purge_patrol_logs(),
     }
     if any(done.values()):
         log.info("watch: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dualgrid.cases.tests.factories import report
 from dualgrid.places.models import ChatGroup, Platform
-from dualgrid.watch.inbound import Inbound, ingest, map_quarantined, purge_chatter
+from dualgrid.watch.inbound import Inbound, ingest, map_quarantined, purge_chatter, purge_patrol_logs
 from dualgrid.watch.models import Connector, GroupMessage, MessageKind, MessageState, QuarantinedGroup
 
 
@@ -126,3 +126,18 @@ def test_retention_removes_old_chatter_only(hook, settings) -> None:  # type: ig
     )
     assert purge_chatter() == 1
     assert set(GroupMessage.objects.values_list("external_id", flat=True)) == {"2", "3"}
+
+
+def test_retention_removes_patrol_logs_older_than_the_setting(cast, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from dualgrid.watch.models import PatrolLog
+
+    settings.DUALGRID = {**settings.DUALGRID, "PATROL_LOG_RETENTION_DAYS": 400}
+    now = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    for days in (401, 399, 1):
+        PatrolLog.objects.create(user=cast.worker_a, at=now - timedelta(days=days))
+    assert purge_patrol_logs(now=now) == 1
+    assert sorted((now - at).days for at in PatrolLog.objects.values_list("at", flat=True)) == [1, 399]
+    settings.DUALGRID = {**settings.DUALGRID, "PATROL_LOG_RETENTION_DAYS": 0}  # 0 keeps them for ever
+    assert purge_patrol_logs(now=now + timedelta(days=1000)) == 0
