@@ -16,21 +16,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dualgrid.accounts.models import User
 from dualgrid.lib.errors import Conflict, Invalid, NotFound
-from dualgrid.web.views import staff_page
+from dualgrid.web.views import staff_page, staff_user
 
 from . import figures, report, selectors, warnings
 from .models import DailyReport, Level, WarningLevel, WarningStatus
 from .selectors import COCKPIT_ROLES
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @staff_page(*COCKPIT_ROLES)
 @require_GET
 def warning_list(request: HttpRequest) -> HttpResponse:
-    qs = warnings.warnings_for_user(_user(request))
+    qs = warnings.warnings_for_user(staff_user(request))
     level = request.GET.get("level", "")
     status = request.GET.get("status", "active")
     if level in WarningLevel.values:
@@ -59,7 +55,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
 @staff_page(*COCKPIT_ROLES)
 @require_GET
 def warning_detail(request: HttpRequest, warning_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     warning = warnings.warning_get_for_user(user, warning_id)
     cases = warning.cases.select_related("category", "grid", "assigned_grid", "assigned_department").order_by(
         "-created_at"
@@ -75,7 +71,7 @@ def warning_detail(request: HttpRequest, warning_id: int) -> HttpResponse:
 @require_POST
 def warning_acknowledge(request: HttpRequest, warning_id: int) -> HttpResponse:
     try:
-        warnings.warning_acknowledge(actor=_user(request), warning_id=warning_id)
+        warnings.warning_acknowledge(actor=staff_user(request), warning_id=warning_id)
         messages.success(request, "已确认预警")
     except Conflict as exc:
         messages.error(request, exc.message)
@@ -86,7 +82,9 @@ def warning_acknowledge(request: HttpRequest, warning_id: int) -> HttpResponse:
 @require_POST
 def warning_close(request: HttpRequest, warning_id: int) -> HttpResponse:
     try:
-        warnings.warning_close(actor=_user(request), warning_id=warning_id, note=request.POST.get("note", ""))
+        warnings.warning_close(
+            actor=staff_user(request), warning_id=warning_id, note=request.POST.get("note", "")
+        )
         messages.success(request, "预警已关闭")
     except Invalid as exc:
         messages.error(request, "；".join(exc.errors.values()))
@@ -102,7 +100,7 @@ def warning_close(request: HttpRequest, warning_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
     """The archive of one place (default: the user's own unit), and a form to generate any past date."""
-    user = _user(request)
+    user = staff_user(request)
     place = selectors.place_get_for_user(user, request.POST.get("place") or request.GET.get("place"))
     yesterday = figures.today() - timedelta(days=1)
     if request.method == "POST":
@@ -150,7 +148,7 @@ def _report_for_user(user: User, report_id: int) -> DailyReport:
 @staff_page(*COCKPIT_ROLES)
 @require_GET
 def report_download(request: HttpRequest, report_id: int, fmt: str) -> HttpResponse:
-    saved = _report_for_user(_user(request), report_id)
+    saved = _report_for_user(staff_user(request), report_id)
     if fmt == "pdf":
         content, mime = bytes(saved.pdf), "application/pdf"
     else:

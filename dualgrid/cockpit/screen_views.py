@@ -10,40 +10,29 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from dualgrid.web.views import staff_page
+from dualgrid.web.views import staff_page, staff_user
 
-from . import figures, rankings, screen, selectors
+from . import rankings, screen, selectors
 from .selectors import COCKPIT_ROLES, WARNING_LABELS
-from .views import _period, _user
+from .views import _period_context
 
 
 @staff_page(*COCKPIT_ROLES)
 @require_GET
 def rankings_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     place = selectors.place_get_for_user(user, request.GET.get("place"))
-    period, preset = _period(request)
+    period, shown = _period_context(request, user, place)
     sort = request.GET.get("by", rankings.DEFAULT_SORT)
     data = rankings.rankings(user, place, period, kind=request.GET.get("kind", ""), sort=sort)
-    period_query = f"from={period.first}&to={period.last}" if preset == "custom" else f"period={preset}"
-    context: dict[str, Any] = {
-        **data,
-        "place": place,
-        "trail": selectors.place_trail(user, place),
-        "period": period,
-        "preset": preset,
-        "presets": figures.PRESETS.items(),
-        "period_query": period_query,
-        "today": figures.today(),
-        "under_sample": rankings.UNDER_SAMPLE,
-    }
+    context: dict[str, Any] = {**data, **shown, "under_sample": rankings.UNDER_SAMPLE}
     return render(request, "cockpit/rankings.html", context)
 
 
 @staff_page(*COCKPIT_ROLES)
 @require_GET
 def screen_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     place = selectors.place_get_for_user(user, request.GET.get("place"))
     query = f"?place={place.token}"
     context = {
@@ -63,7 +52,7 @@ def screen_summary(request: HttpRequest) -> JsonResponse:
     # A wall screen polls this all day: each poll renews the session (sliding expiry), so a screen
     # that is running stays signed in; a closed one expires after SESSION_COOKIE_AGE as any other.
     request.session.modified = True
-    user = _user(request)
+    user = staff_user(request)
     place = selectors.place_get_for_user(user, request.GET.get("place"))
     return JsonResponse(screen.summary(user, place), json_dumps_params={"ensure_ascii": False})
 
@@ -72,7 +61,7 @@ def screen_summary(request: HttpRequest) -> JsonResponse:
 @staff_page(*COCKPIT_ROLES)
 @require_GET
 def screen_feed(request: HttpRequest) -> JsonResponse:
-    user = _user(request)
+    user = staff_user(request)
     place = selectors.place_get_for_user(user, request.GET.get("place"))
     return JsonResponse(
         {

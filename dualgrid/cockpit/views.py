@@ -12,17 +12,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from dualgrid.accounts.models import User
-from dualgrid.web.views import staff_page
+from dualgrid.web.views import staff_page, staff_user
 
 from . import figures, selectors
 from .indicators import Period
 from .selectors import COCKPIT_ROLES, WARNING_LABELS
 
 MAX_DAYS = 3 * 366
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _period(request: HttpRequest) -> tuple[Period, str]:
@@ -41,16 +37,14 @@ def _period(request: HttpRequest) -> tuple[Period, str]:
     return figures.preset_period(preset), preset
 
 
-@staff_page(*COCKPIT_ROLES)
-@require_GET
-def cockpit(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    place = selectors.place_get_for_user(user, request.GET.get("place"))
+def _period_context(
+    request: HttpRequest, user: User, place: selectors.Place
+) -> tuple[Period, dict[str, Any]]:
+    """The period asked for and what the cockpit's pages show about it (trail, presets, the query
+    string that keeps it in their links)."""
     period, preset = _period(request)
-    data = figures.figures(user, place, period)
     period_query = f"from={period.first}&to={period.last}" if preset == "custom" else f"period={preset}"
-    context: dict[str, Any] = {
-        "data": data,
+    return period, {
         "place": place,
         "trail": selectors.place_trail(user, place),
         "period": period,
@@ -58,6 +52,18 @@ def cockpit(request: HttpRequest) -> HttpResponse:
         "presets": figures.PRESETS.items(),
         "period_query": period_query,
         "today": figures.today(),
+    }
+
+
+@staff_page(*COCKPIT_ROLES)
+@require_GET
+def cockpit(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    place = selectors.place_get_for_user(user, request.GET.get("place"))
+    period, shown = _period_context(request, user, place)
+    context: dict[str, Any] = {
+        **shown,
+        "data": figures.figures(user, place, period),
         "earliest": figures.today() - timedelta(days=MAX_DAYS - 1),
         "warning_labels": WARNING_LABELS,
         "map_url": f"{reverse('cockpit:map')}?place={place.token}",
@@ -68,7 +74,7 @@ def cockpit(request: HttpRequest) -> HttpResponse:
 @staff_page(*COCKPIT_ROLES)
 @require_GET
 def figures_json(request: HttpRequest) -> JsonResponse:
-    user = _user(request)
+    user = staff_user(request)
     place = selectors.place_get_for_user(user, request.GET.get("place"))
     period, _ = _period(request)
     return JsonResponse(figures.figures(user, place, period), json_dumps_params={"ensure_ascii": False})
@@ -79,7 +85,7 @@ def figures_json(request: HttpRequest) -> JsonResponse:
 def map_json(request: HttpRequest) -> JsonResponse:
     """The grids of the place with their open/overdue cases and warning colour (polygons come from
     /geo/grids.geojson, cached and shared with the other maps)."""
-    user = _user(request)
+    user = staff_user(request)
     place = selectors.place_get_for_user(user, request.GET.get("place"))
     grids = selectors.grid_states(user, place)
     counts = {level: 0 for level in selectors.WARNING_LEVELS}

@@ -32,7 +32,7 @@ from dualgrid.places import selectors as place_selectors
 from dualgrid.places.forms import grid_filter_form
 from dualgrid.web import lookups
 from dualgrid.web.forms import CaseFilterForm
-from dualgrid.web.views import is_htmx, staff_page
+from dualgrid.web.views import is_htmx, staff_page, staff_user
 
 from . import exports, selectors, services
 from .blanks import build_template, sheet_title
@@ -43,10 +43,6 @@ IMPORTERS_ROLES = (Role.ADMIN, Role.DISPATCHER)
 RESIDENT_READERS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.GRIDWORKER)
 STAFF_READERS = (Role.ADMIN, Role.DISPATCHER, Role.LEADER)
 RECENT_JOBS = 10
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _kinds_for(user: User) -> list[tuple[str, str]]:
@@ -72,7 +68,7 @@ class UploadForm(forms.Form):
 @staff_page(*IMPORTERS_ROLES)
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     kinds = _kinds_for(user)
     status = 200
     if request.method == "POST":
@@ -116,7 +112,7 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
 @staff_page(*IMPORTERS_ROLES)
 @require_GET
 def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = selectors.importjob_get_for_user(_user(request), job_id)
+    job = selectors.importjob_get_for_user(staff_user(request), job_id)
     template = "exchange/_job_status.html" if is_htmx(request) else "exchange/job.html"
     return render(request, template, _job_context(job))
 
@@ -124,7 +120,7 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
 @staff_page(*IMPORTERS_ROLES)
 @require_GET
 def job_report(request: HttpRequest, job_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     job = selectors.importjob_get_for_user(user, job_id)
     if not job.error_report:
         raise NotFound("该任务没有错误报告")
@@ -163,7 +159,7 @@ def _refused(request: HttpRequest, exc: Invalid, back: str) -> HttpResponse:
 @require_GET
 def export_cases(request: HttpRequest) -> HttpResponse:
     """The case list (/cases/) with the same query parameters, as .xlsx."""
-    user = _user(request)
+    user = staff_user(request)
     form = CaseFilterForm(request.GET or None, categories=lookups.category_choices())
     filters = form.selector_kwargs()
     qs = case_selectors.case_list(user, **filters).select_related("category")
@@ -176,7 +172,7 @@ def export_cases(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_residents(request: HttpRequest) -> HttpResponse:
     """The resident list (/people/residents/) with the same query parameters (q, grid, tag)."""
-    user = _user(request)
+    user = staff_user(request)
     query, grid_id, tag_id = (
         request.GET.get("q", ""),
         _int(request.GET.get("grid")),
@@ -199,7 +195,7 @@ def export_residents(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_staff(request: HttpRequest) -> HttpResponse:
     """The staff list (/people/staff/) with the same query parameters (q, grid, all)."""
-    user = _user(request)
+    user = staff_user(request)
     query, grid_id, current_only = (
         request.GET.get("q", ""),
         _int(request.GET.get("grid")),
@@ -216,7 +212,7 @@ def export_staff(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_households(request: HttpRequest) -> HttpResponse:
     """The household list (/people/households/) with the same query parameters (q, town, grid)."""
-    user = _user(request)
+    user = staff_user(request)
     filters = HouseholdFilterForm(request.GET, user=user).selector_kwargs()
     qs = people_selectors.household_list(user, **filters, with_members=True)
     return _export(
@@ -234,7 +230,7 @@ def export_households(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_rentals(request: HttpRequest) -> HttpResponse:
     """The rental house list (/people/rentals/) with the same query parameters (q, town, grid)."""
-    user = _user(request)
+    user = staff_user(request)
     filters = RentalFilterForm(request.GET, user=user).selector_kwargs()
     qs = people_selectors.rental_house_list(user, **filters)
     return _export(
@@ -252,7 +248,7 @@ def export_rentals(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_businesses(request: HttpRequest) -> HttpResponse:
     """The business premise list (/people/businesses/) with the same query parameters (q, town, grid, kind)."""
-    user = _user(request)
+    user = staff_user(request)
     filters = BusinessFilterForm(request.GET, user=user).selector_kwargs()
     qs = people_selectors.business_list(user, **filters)
     return _export(
@@ -270,7 +266,7 @@ def export_businesses(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_key_places(request: HttpRequest) -> HttpResponse:
     """The key place list (/people/key-places/) with the same query parameters (q, town, grid, kind)."""
-    user = _user(request)
+    user = staff_user(request)
     filters = KeyPlaceFilterForm(request.GET, user=user).selector_kwargs()
     qs = people_selectors.key_place_list(user, **filters)
     return _export(
@@ -288,7 +284,7 @@ def export_key_places(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_visits(request: HttpRequest) -> HttpResponse:
     """This week's visit list (/people/visits/), overdue first, as the grid worker's phone shows it."""
-    user = _user(request)
+    user = staff_user(request)
     today = local_today()
     items = people_selectors.visits_due(user, today)
     filters = {"week": week_label(week_start(today))}
@@ -307,7 +303,7 @@ def export_visits(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_grids(request: HttpRequest) -> HttpResponse:
     """The grid list (/places/grids/) with the same query parameters (town, village, tier, kind, has_group, q)."""
-    user = _user(request)
+    user = staff_user(request)
     filters = grid_filter_form(request.GET, user).selector_kwargs()
     qs = place_selectors.grid_list(user, **filters)
     return _export(
@@ -319,7 +315,7 @@ def export_grids(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_chat_groups(request: HttpRequest) -> HttpResponse:
     """The chat groups behind the coverage page (/places/coverage/), of one town when it shows one."""
-    user = _user(request)
+    user = staff_user(request)
     town_id = _int(request.GET.get("town"))
     town = place_selectors.towns_in_scope(user).filter(pk=town_id).first() if town_id else None
     filters = {"town_id": town.pk if town else None}
@@ -348,7 +344,7 @@ def _export(
     """One list as .xlsx (masked unless asked and allowed; audited), or back to the list with the reason."""
     try:
         return exports.export_xlsx(
-            user=_user(request),
+            user=staff_user(request),
             rows_spec=spec,
             queryset=qs,
             filename=filename,

@@ -22,7 +22,7 @@ from dualgrid.accounts.models import Role, User
 from dualgrid.lib.errors import Conflict, Invalid
 from dualgrid.lib.files import private_file_response
 from dualgrid.web import lookups
-from dualgrid.web.views import is_htmx, staff_page
+from dualgrid.web.views import is_htmx, staff_page, staff_user
 
 from . import selectors, services
 from .forms import (
@@ -66,10 +66,6 @@ QUICK_TEXTS = (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _page(request: HttpRequest, qs: Any) -> Any:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -102,7 +98,7 @@ def _staff_context(
     end_forms: dict[int, EndForm] | None = None,
     error: str = "",
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = staff_user(request)
     grid = selectors.grid_get_for_manage(user, grid_id)
     today = local_today()
     current = list(selectors.current_staff(grid, on=today))
@@ -150,7 +146,7 @@ def grid_staff(request: HttpRequest, grid_id: int) -> HttpResponse:
 @staff_page(*MANAGERS)
 @require_POST
 def assignment_add(request: HttpRequest, grid_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     grid = selectors.grid_get_for_manage(user, grid_id)
     form = AssignmentAddForm(request.POST, people=_people_to_pick(user, grid))
     error = ""
@@ -183,7 +179,7 @@ def assignment_add(request: HttpRequest, grid_id: int) -> HttpResponse:
 @staff_page(*MANAGERS)
 @require_POST
 def assignment_replace(request: HttpRequest, grid_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     grid = selectors.grid_get_for_manage(user, grid_id)
     current = list(selectors.current_staff(grid))
     form = ReplaceForm(request.POST, people=_people_to_pick(user, grid), current=current)
@@ -217,7 +213,7 @@ def assignment_replace(request: HttpRequest, grid_id: int) -> HttpResponse:
 @staff_page(*MANAGERS)
 @require_POST
 def assignment_end(request: HttpRequest, grid_id: int, assignment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     grid = selectors.grid_get_for_manage(user, grid_id)
     assignment = (
         Assignment.objects.select_related("staff", "role", "grid").filter(pk=assignment_id, grid=grid).first()
@@ -252,7 +248,7 @@ def assignment_end(request: HttpRequest, grid_id: int, assignment_id: int) -> Ht
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     form = SearchForm(request.GET or None)
     grid_id = form.value("grid") if form.is_bound else None
     show_all = request.GET.get("all") == "1"
@@ -272,7 +268,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @staff_page(*MANAGERS)
 @require_POST
 def staff_unmask(request: HttpRequest, staff_id: int) -> HttpResponse:
-    staff = services.staff_unmask(actor=_user(request), staff_id=staff_id)
+    staff = services.staff_unmask(actor=staff_user(request), staff_id=staff_id)
     return _unmasked(request, staff, "s", reverse("people:staff_list"))
 
 
@@ -308,7 +304,7 @@ def _tag_choices() -> list[tuple[str, str]]:
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def resident_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     form = SearchForm(request.GET or None, tags=_tag_choices())
     tag_id = _int(form.value("tag")) if form.is_bound else None
     grid_id = form.value("grid") if form.is_bound else None
@@ -334,7 +330,7 @@ def _resident_context(
     end_forms: dict[int, TagEndForm] | None = None,
     error: str = "",
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = staff_user(request)
     current = list(resident.tags.all())
     held = {rt.tag_id for rt in current}
     today = local_today().isoformat()
@@ -360,14 +356,14 @@ def _resident_context(
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
-    resident = selectors.resident_get_for_user(_user(request), resident_id)
+    resident = selectors.resident_get_for_user(staff_user(request), resident_id)
     return render(request, "people/resident_detail.html", _resident_context(request, resident))
 
 
 @staff_page(*VISITORS)
 @require_POST
 def resident_tag_add(request: HttpRequest, resident_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     resident = selectors.resident_get_for_user(user, resident_id)
     form = TagAddForm(request.POST, tags=_active_tags(), held={rt.tag_id for rt in resident.tags.all()})
     error = ""
@@ -398,7 +394,7 @@ def resident_tag_add(request: HttpRequest, resident_id: int) -> HttpResponse:
 @staff_page(*VISITORS)
 @require_POST
 def resident_tag_end(request: HttpRequest, resident_id: int, resident_tag_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     resident = selectors.resident_get_for_user(user, resident_id)
     resident_tag = selectors.resident_tag_get(resident, resident_tag_id)
     form = TagEndForm(request.POST, prefix=f"end{resident_tag.pk}")
@@ -426,7 +422,7 @@ def resident_tag_end(request: HttpRequest, resident_id: int, resident_tag_id: in
 @staff_page(*RESIDENT_READERS)
 @require_POST
 def resident_unmask(request: HttpRequest, resident_id: int) -> HttpResponse:
-    resident = services.resident_unmask(actor=_user(request), resident_id=resident_id)
+    resident = services.resident_unmask(actor=staff_user(request), resident_id=resident_id)
     back = reverse("people:resident_detail", args=[resident.pk])
     return _unmasked(request, resident, "r", back)
 
@@ -437,7 +433,7 @@ def resident_unmask(request: HttpRequest, resident_id: int) -> HttpResponse:
 def _register_list(
     request: HttpRequest, template: str, form: RegisterFilterForm, qs: Any, **extra: Any
 ) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     grid_id = form.value("grid")
     context = {
         "form": form,
@@ -454,7 +450,7 @@ def _register_list(
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def household_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     form = HouseholdFilterForm(request.GET, user=user)
     qs = selectors.household_list(user, **form.selector_kwargs())
     return _register_list(request, "people/household_list.html", form, qs)
@@ -463,7 +459,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     household = selectors.household_get_for_user(user, household_id)
     context = {
         "household": household,
@@ -477,7 +473,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def rental_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     form = RentalFilterForm(request.GET, user=user)
     qs = selectors.rental_house_list(user, **form.selector_kwargs())
     return _register_list(request, "people/rental_list.html", form, qs)
@@ -486,7 +482,7 @@ def rental_list(request: HttpRequest) -> HttpResponse:
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def business_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     form = BusinessFilterForm(request.GET, user=user)
     qs = selectors.business_list(user, **form.selector_kwargs())
     return _register_list(request, "people/business_list.html", form, qs)
@@ -495,7 +491,7 @@ def business_list(request: HttpRequest) -> HttpResponse:
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def key_place_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     form = KeyPlaceFilterForm(request.GET, user=user)
     qs = selectors.key_place_list(user, **form.selector_kwargs())
     return _register_list(request, "people/key_place_list.html", form, qs)
@@ -504,35 +500,38 @@ def key_place_list(request: HttpRequest) -> HttpResponse:
 def _place_detail(
     request: HttpRequest, place: RentalHouse | BusinessPremise | KeyPlace, template: str
 ) -> HttpResponse:
-    context = {"place": place, "can_unmask": selectors.role_of(_user(request)) in selectors.UNMASKING_ROLES}
+    context = {
+        "place": place,
+        "can_unmask": selectors.role_of(staff_user(request)) in selectors.UNMASKING_ROLES,
+    }
     return render(request, template, context)
 
 
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def rental_detail(request: HttpRequest, house_id: int) -> HttpResponse:
-    house = selectors.rental_house_get_for_user(_user(request), house_id)
+    house = selectors.rental_house_get_for_user(staff_user(request), house_id)
     return _place_detail(request, house, "people/rental_detail.html")
 
 
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def business_detail(request: HttpRequest, business_id: int) -> HttpResponse:
-    business = selectors.business_get_for_user(_user(request), business_id)
+    business = selectors.business_get_for_user(staff_user(request), business_id)
     return _place_detail(request, business, "people/business_detail.html")
 
 
 @staff_page(*RESIDENT_READERS)
 @require_GET
 def key_place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
-    place = selectors.key_place_get_for_user(_user(request), place_id)
+    place = selectors.key_place_get_for_user(staff_user(request), place_id)
     return _place_detail(request, place, "people/key_place_detail.html")
 
 
 @staff_page(*RESIDENT_READERS)
 @require_POST
 def rental_unmask(request: HttpRequest, house_id: int) -> HttpResponse:
-    house = services.rental_house_unmask(actor=_user(request), house_id=house_id)
+    house = services.rental_house_unmask(actor=staff_user(request), house_id=house_id)
     back = reverse("people:rental_detail", args=[house.pk])
     name = f"{house.address} · 房东{house.landlord_name}"
     return _revealed(
@@ -543,7 +542,7 @@ def rental_unmask(request: HttpRequest, house_id: int) -> HttpResponse:
 @staff_page(*RESIDENT_READERS)
 @require_POST
 def business_unmask(request: HttpRequest, business_id: int) -> HttpResponse:
-    business = services.business_unmask(actor=_user(request), business_id=business_id)
+    business = services.business_unmask(actor=staff_user(request), business_id=business_id)
     back = reverse("people:business_detail", args=[business.pk])
     name = f"{business.name} · {business.contact_name or '联系人'}"
     return _revealed(
@@ -554,7 +553,7 @@ def business_unmask(request: HttpRequest, business_id: int) -> HttpResponse:
 @staff_page(*RESIDENT_READERS)
 @require_POST
 def key_place_unmask(request: HttpRequest, place_id: int) -> HttpResponse:
-    place = services.key_place_unmask(actor=_user(request), place_id=place_id)
+    place = services.key_place_unmask(actor=staff_user(request), place_id=place_id)
     back = reverse("people:key_place_detail", args=[place.pk])
     name = f"{place.name} · {place.contact_name or '联系人'}"
     return _revealed(
@@ -569,7 +568,7 @@ def key_place_unmask(request: HttpRequest, place_id: int) -> HttpResponse:
 @require_GET
 def visits(request: HttpRequest) -> HttpResponse:
     today = local_today()
-    items = selectors.visits_due(_user(request), today)
+    items = selectors.visits_due(staff_user(request), today)
     context = {
         "items": [i for i in items if i.status.state != "done"],
         "done": [i for i in items if i.status.state == "done"],
@@ -583,7 +582,7 @@ def visits(request: HttpRequest) -> HttpResponse:
 @staff_page(*VISITORS)
 @require_http_methods(["GET", "POST"])
 def visit_new(request: HttpRequest, resident_id: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     resident = selectors.resident_get_for_user(user, resident_id)
     status = 200
     if request.method == "POST":
@@ -621,7 +620,7 @@ def visit_new(request: HttpRequest, resident_id: int) -> HttpResponse:
 @staff_page(*SUPERVISORS)
 @require_GET
 def compliance(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     today = local_today()
     weeks = recent_weeks(today)
     try:
@@ -649,5 +648,5 @@ def compliance(request: HttpRequest) -> HttpResponse:
 @require_GET
 def visit_photo(request: HttpRequest, visit_id: int) -> FileResponse:
     """A visit's photo (people in their homes): only for staff whose grids hold the visit."""
-    visit = get_object_or_404(selectors.visits_for_user(_user(request)), pk=visit_id)
+    visit = get_object_or_404(selectors.visits_for_user(staff_user(request)), pk=visit_id)
     return private_file_response(visit.photo)

@@ -19,7 +19,7 @@ from dualgrid.people.models import Tag
 from dualgrid.places.models import AdminUnit, Department, Grid
 from dualgrid.places.selectors import grids_for_user
 from dualgrid.web.forms import apply_errors
-from dualgrid.web.views import staff_page
+from dualgrid.web.views import staff_page, staff_user
 
 from . import imports, outbox, publicity
 from .models import Connector, NoticeStatus, OutboxKind, OutboxStatus
@@ -28,17 +28,13 @@ PAGE_SIZE = 30
 NOTICE_PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 # --- outbox log ---------------------------------------------------------------------------------------
 
 
 @staff_page(*outbox.OUTBOX_ROLES)
 @require_GET
 def outbox_list(request: HttpRequest) -> HttpResponse:
-    qs = outbox.outbox_for_user(_user(request))
+    qs = outbox.outbox_for_user(staff_user(request))
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     if status in OutboxStatus.values:
@@ -62,7 +58,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 @staff_page(*outbox.OUTBOX_ROLES)
 @require_GET
 def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    row = outbox.outbox_get_for_user(_user(request), pk)
+    row = outbox.outbox_get_for_user(staff_user(request), pk)
     context = {
         "row": row,
         "attempts": list(row.attempt_log.all()),
@@ -82,7 +78,7 @@ def _back(request: HttpRequest, fallback: str, **kwargs: Any) -> HttpResponse:
 @require_POST
 def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        outbox.outbox_retry(actor=_user(request), outbox_id=pk)
+        outbox.outbox_retry(actor=staff_user(request), outbox_id=pk)
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
@@ -94,7 +90,7 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def outbox_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        outbox.outbox_cancel(actor=_user(request), outbox_id=pk)
+        outbox.outbox_cancel(actor=staff_user(request), outbox_id=pk)
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
@@ -108,7 +104,7 @@ def outbox_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_page()
 @require_POST
 def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     try:
         row = outbox.reply_send(actor=user, outbox_id=pk, text=request.POST.get("text", ""))
     except (Conflict, Invalid) as exc:
@@ -122,7 +118,7 @@ def reply_send(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_page()
 @require_POST
 def reply_discard(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     try:
         row = outbox.reply_discard(actor=user, outbox_id=pk)
     except Conflict as exc:
@@ -194,7 +190,7 @@ class NoticeForm(forms.Form):
 @staff_page(*publicity.READER_ROLES)
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     qs = publicity.notices_for_user(user).order_by("-scheduled_at", "-id")
     page = Paginator(qs, NOTICE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -209,7 +205,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 @staff_page(*publicity.COMPOSER_ROLES)
 @require_http_methods(["GET", "POST"])
 def notice_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     status = 200
     if request.method == "POST":
         form = NoticeForm(request.POST, user=user)
@@ -234,7 +230,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
 @staff_page(*publicity.READER_ROLES)
 @require_GET
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     notice = publicity.notice_get_for_user(user, pk)
     rows = publicity.deliveries(notice)
     counts: dict[str, int] = {}
@@ -257,7 +253,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notice_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        publicity.notice_cancel(actor=_user(request), notice_id=pk)
+        publicity.notice_cancel(actor=staff_user(request), notice_id=pk)
     except Conflict as exc:
         messages.error(request, exc.message)
     else:

@@ -19,14 +19,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dualgrid.accounts.models import User
 from dualgrid.cases.models import Urgency
 from dualgrid.cases.services import MAX_DESCRIPTION, MAX_TITLE
 from dualgrid.lib.errors import Conflict, Invalid
 from dualgrid.places.selectors import towns_in_scope
 from dualgrid.web import lookups
 from dualgrid.web.forms import NO_CATEGORY, apply_errors, set_choices
-from dualgrid.web.views import is_htmx, staff_page
+from dualgrid.web.views import is_htmx, staff_page, staff_user
 
 from . import feed
 from .models import GroupMessage
@@ -36,10 +35,6 @@ PATROL_PAGE_SIZE = 100
 FEED_ROLES = tuple(feed.VIEWERS)
 SUPERVISOR_ROLES = tuple(feed.SUPERVISORS)
 ALERT_ROLES = tuple(feed.ALERTED_ROLES)
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 # --- forms -------------------------------------------------------------------------------------------
@@ -106,14 +101,14 @@ def _card(
 ) -> HttpResponse:
     context = {
         "m": message,
-        "can_act": feed.role_of(_user(request)) in feed.ACTORS,
-        "show_grid": feed.spans_grids(_user(request)),
+        "can_act": feed.role_of(staff_user(request)) in feed.ACTORS,
+        "show_grid": feed.spans_grids(staff_user(request)),
         "panel": panel,
         "form": form,
         "error": error,
         "notice": notice,
         # After 转为事件/忽略 the tab's count is swapped too (out of band), so it never lags the cards.
-        "pending_oob": str(feed.pending_count(_user(request))) if notice else "",
+        "pending_oob": str(feed.pending_count(staff_user(request))) if notice else "",
     }
     return render(request, "watch/feed_card.html", context, status=status)
 
@@ -121,7 +116,7 @@ def _card(
 @staff_page(*FEED_ROLES)
 @require_GET
 def feed_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     tab = request.GET.get("tab", "pending")
     if tab not in feed.TABS:
         tab = "pending"
@@ -150,7 +145,7 @@ def feed_page(request: HttpRequest) -> HttpResponse:
 @staff_page(*FEED_ROLES)
 @require_GET
 def message_context(request: HttpRequest, message_id: int) -> HttpResponse:
-    messages_around = feed.message_context(_user(request), message_id)
+    messages_around = feed.message_context(staff_user(request), message_id)
     context = {"thread": messages_around, "focus": message_id}
     template = "watch/feed_context.html" if is_htmx(request) else "watch/feed_context_page.html"
     return render(request, template, context)
@@ -184,7 +179,7 @@ def _form_page(
 @require_http_methods(["GET", "POST"])
 def message_case(request: HttpRequest, message_id: int) -> HttpResponse:
     """转为事件: GET the prefilled form, POST it."""
-    user = _user(request)
+    user = staff_user(request)
     message = feed.message_get_for_action(user, message_id)
     if request.method == "GET":
         draft = feed.case_draft(message)
@@ -208,7 +203,7 @@ def message_case(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def message_dismiss(request: HttpRequest, message_id: int) -> HttpResponse:
     """忽略 with a reason: GET the form, POST it."""
-    user = _user(request)
+    user = staff_user(request)
     message = feed.message_get_for_action(user, message_id)
     if request.method == "GET":
         return _form_page(request, message, "dismiss", DismissForm())
@@ -230,7 +225,7 @@ def message_dismiss(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 def message_unlink(request: HttpRequest, message_id: int) -> HttpResponse:
     """撤销并入: an automatic duplicate link was wrong; the message goes back to 待处置."""
-    user = _user(request)
+    user = staff_user(request)
     try:
         message = feed.message_unlink(actor=user, message_id=message_id)
     except Conflict as exc:
@@ -255,7 +250,7 @@ def _query_without_page(request: HttpRequest) -> str:
 @require_GET
 def patrol(request: HttpRequest) -> HttpResponse:
     """Per grid worker and day: the key windows patrolled, the flagged messages handled and how fast."""
-    user = _user(request)
+    user = staff_user(request)
     towns = [(str(t.pk), t.name) for t in towns_in_scope(user)]
     today = feed.local_today()
     date_from: date = today - timedelta(days=6)
@@ -292,7 +287,7 @@ def patrol(request: HttpRequest) -> HttpResponse:
 @require_GET
 def alerts(request: HttpRequest) -> HttpResponse:
     """Urgent messages nobody handled in time, for the centre and the grid leader."""
-    user = _user(request)
+    user = staff_user(request)
     page = Paginator(feed.alerts_for_user(user), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
