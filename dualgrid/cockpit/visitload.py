@@ -7,7 +7,8 @@ few minutes, not for every look at the map. So:
 * ``refresh(grid_ids)`` recomputes and stores the given grids (all of them with ``None``, in chunks);
 * the worker calls ``refresh_due`` each round: every grid when the last full pass is older than
   ``DUALGRID["COCKPIT_VISIT_REFRESH_MINUTES"]`` or was made on an earlier local day;
-* logging a visit, adding or ending a tag recomputes that one grid after its transaction commits;
+* logging a visit, adding or ending a tag recomputes that one grid after its transaction commits
+  (``people.signals.visit_duty_changed``);
 * ``overdue_by_grid`` reads the stored rows and computes live only the grids that have none yet (a new
   grid, a fresh install before the worker's first pass).
 
@@ -73,10 +74,9 @@ def refresh_due(now: datetime | None = None) -> int:
     return refresh(now=now)
 
 
-def refresh_grid_on_commit(grid_id: int | None) -> None:
-    """Recompute one grid once the current transaction commits (a visit logged, a tag changed)."""
-    if grid_id:
-        transaction.on_commit(lambda: refresh([grid_id]))
+def on_visit_duty_changed(sender: Any, grid_id: int, **kwargs: Any) -> None:
+    """people.signals.visit_duty_changed (connected in CockpitConfig.ready): recompute that grid."""
+    refresh([grid_id])
 
 
 def overdue_by_grid(grids: QuerySet[Grid, Any]) -> dict[int, int]:

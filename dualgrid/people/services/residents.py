@@ -37,6 +37,7 @@ from ..selectors import (
     resident_get_for_user,
     role_of,
 )
+from ..signals import announce_visit_duty_changed
 from ..visit_rules import local_today
 from .common import check_grid, clean_id, clean_name, clean_phone, grid_by_code, parse_date
 
@@ -179,7 +180,7 @@ def resident_tag_add(
             added = ResidentTag.objects.create(
                 resident=resident, tag=tag, level=level, since=since_date, note=note, created_by=actor
             )
-            _map_visit_count_changed(resident.grid_id)
+            announce_visit_duty_changed(resident.grid_id)
             return added
     except IntegrityError:
         raise Conflict(f"{resident.name}已有标签“{tag.name}”", code="duplicate") from None
@@ -213,7 +214,7 @@ def resident_tag_end(
         ended = ResidentTag.objects.filter(pk=resident_tag.pk, ended_on__isnull=True).update(
             ended_on=day, end_reason=reason, ended_by=actor
         )
-        _map_visit_count_changed(resident_tag.resident.grid_id)
+        announce_visit_duty_changed(resident_tag.resident.grid_id)
         if ended != 1:
             raise Conflict(f"标签“{resident_tag.tag.name}”已经结束", code="stale")
     resident_tag.refresh_from_db()
@@ -369,10 +370,3 @@ def key_place_create(
         contact_phone=phone,
         contact_phone_hash=keyed_hash(phone),
     )
-
-
-def _map_visit_count_changed(grid_id: int | None) -> None:
-    """The cockpit map keeps each grid's overdue-visit count: recompute this grid after commit."""
-    from dualgrid.cockpit.visitload import refresh_grid_on_commit
-
-    refresh_grid_on_commit(grid_id)

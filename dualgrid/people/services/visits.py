@@ -18,6 +18,7 @@ from dualgrid.lib.errors import Forbidden, Invalid, NotFound
 
 from ..models import Household, Visit, VisitKind
 from ..selectors import grids_for_user, resident_get_for_user, role_of
+from ..signals import announce_visit_duty_changed
 
 VISIT_BACKFILL_DAYS = 30
 MAX_FOUND = 2000
@@ -133,12 +134,5 @@ def visit_log(*, actor: User, data: VisitInput, now: datetime | None = None) -> 
             data.photo.seek(0)
             visit.photo = data.photo  # type: ignore[assignment]
         visit.save()
-        _map_visit_count_changed(grid.pk)
+        announce_visit_duty_changed(grid.pk)
     return visit
-
-
-def _map_visit_count_changed(grid_id: int) -> None:
-    """The cockpit map keeps each grid's overdue-visit count: recompute this grid after commit."""
-    from dualgrid.cockpit.visitload import refresh_grid_on_commit
-
-    refresh_grid_on_commit(grid_id)
