@@ -51,6 +51,7 @@ import random
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 SQLITE_MAX = 20_000
 HOUR = 3600.0
@@ -693,6 +694,20 @@ SECONDARY_INDEXES = """
 """
 
 
+def reserve_case_ids(pg: Any, n: int) -> int:
+    """Reserve case ids [last − n + 1, last]: move the sequence past the block (nothing else may insert
+    meanwhile); returns ``last``."""
+    with pg.cursor() as cur:
+        cur.execute("SELECT pg_get_serial_sequence('cases_case', 'id')")
+        seq = cur.fetchone()[0]
+        cur.execute(
+            f"SELECT setval(%s, GREATEST((SELECT COALESCE(MAX(id), 0) FROM cases_case),"
+            f" (SELECT last_value FROM {seq})) + %s)",
+            [seq, n],
+        )
+        return int(cur.fetchone()[0])
+
+
 def load_postgres(gen: Generator, args: argparse.Namespace) -> tuple[int, int]:
     """Fast mode (default): ONE transaction that drops the secondary indexes of cases_case and
     cases_caseevent, COPYs everything with foreign-key triggers off (session_replication_role =
@@ -705,16 +720,7 @@ def load_postgres(gen: Generator, args: argparse.Namespace) -> tuple[int, int]:
 
     connection.ensure_connection()
     pg = connection.connection  # the psycopg 3 connection under Django's wrapper
-    with pg.cursor() as cur:
-        cur.execute("SELECT pg_get_serial_sequence('cases_case', 'id')")
-        seq = cur.fetchone()[0]
-        # Reserve ids [first, first + n): move the sequence past the block (nothing else may insert now).
-        cur.execute(
-            f"SELECT setval(%s, GREATEST((SELECT COALESCE(MAX(id), 0) FROM cases_case),"
-            f" (SELECT last_value FROM {seq})) + %s)",
-            [seq, args.n],
-        )
-        last = cur.fetchone()[0]
+    last = reserve_case_ids(pg, args.n)
     pg.commit()
     first = last - args.n + 1
     fast = not args.safe

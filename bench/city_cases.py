@@ -250,15 +250,8 @@ def step_cases(args: argparse.Namespace) -> None:
 
     connection.ensure_connection()
     pg = connection.connection
+    last = bulk_cases.reserve_case_ids(pg, args.n)
     with pg.cursor() as cur:
-        cur.execute("SELECT pg_get_serial_sequence('cases_case', 'id')")
-        seq = cur.fetchone()[0]
-        cur.execute(
-            f"SELECT setval(%s, GREATEST((SELECT COALESCE(MAX(id), 0) FROM cases_case),"
-            f" (SELECT last_value FROM {seq})) + %s)",
-            [seq, args.n],
-        )
-        last = cur.fetchone()[0]
         dropped: list[tuple[str, str]] = []
         for table in ("cases_case", "cases_caseevent"):
             cur.execute(bulk_cases.SECONDARY_INDEXES, [table])
