@@ -4,7 +4,8 @@ One row holds one day's counters of one slice: a place (the whole platform, a co
 village or a grid — the case's own place, denormalised on the case) crossed with one breakdown (the
 total, one channel, one top-level category, one leaf category, one handling department or one
 person who reported, signed or resolved). The cockpit reads only these rows,
-never the case table, for its period figures: a county's year is 365 ``total`` rows.
+never the case table, for its period figures. The same counters are kept per calendar month and
+year too (``MonthlyFigure``, ``YearlyFigure``): a county's year is one ``total`` row, not 365.
 """
 
 from django.db import models
@@ -51,7 +52,10 @@ COUNTER_FIELDS = (
 )
 
 
-class DailyFigure(models.Model):
+class Figures(models.Model):
+    """The counters of one slice over one bucket of days: a day, a calendar month or a calendar year
+    (``grains.py``). The three tables hold the same slices; ``day`` is the bucket's first day."""
+
     day = models.DateField("日期（北京时间）")
     level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
     # AdminUnit id for counties/towns/villages, Grid id for grids, 0 for the whole platform or for a
@@ -81,6 +85,14 @@ class DailyFigure(models.Model):
     resolve_seconds_sum = models.BigIntegerField("处置用时合计（秒）", default=0)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_level_display()}#{self.unit_id} {self.dim}={self.key}"
+
+
+class DailyFigure(Figures):
+    class Meta:
         verbose_name = "每日统计"
         verbose_name_plural = "每日统计"
         constraints = [
@@ -89,9 +101,37 @@ class DailyFigure(models.Model):
                 fields=["level", "unit_id", "dim", "day", "key"], name="dailyfigure_slice"
             ),
         ]
+        # The rebuild deletes days and sums a month's rows by date alone (no place): without this
+        # index each is a scan of the whole table.
+        indexes = [models.Index(fields=["day"], name="dailyfigure_day")]
 
-    def __str__(self) -> str:
-        return f"{self.day} {self.get_level_display()}#{self.unit_id} {self.dim}={self.key}"
+
+class MonthlyFigure(Figures):
+    """The daily rows of one calendar month summed (``day`` = the 1st), kept by the same rollup."""
+
+    class Meta:
+        verbose_name = "每月统计"
+        verbose_name_plural = "每月统计"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "unit_id", "dim", "day", "key"], name="monthlyfigure_slice"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="monthlyfigure_day")]
+
+
+class YearlyFigure(Figures):
+    """The monthly rows of one calendar year summed (``day`` = 1 January), kept by the same rollup."""
+
+    class Meta:
+        verbose_name = "每年统计"
+        verbose_name_plural = "每年统计"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "unit_id", "dim", "day", "key"], name="yearlyfigure_slice"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="yearlyfigure_day")]
 
 
 class RollupMark(models.Model):

@@ -1,6 +1,7 @@
 """晾晒 (赛马比拼): towns, villages, departments and grid workers ranked on the cockpit's indicators.
 
-Every table reads summed daily figures (``DailyFigure``), never the case or event tables: towns and
+Every table reads summed figures (the daily, monthly and yearly rows, ``selectors.period_sums``),
+never the case or event tables: towns and
 villages their total rows (``dim=total``), departments and grid workers the place's breakdown rows
 (``dim=dept`` / ``worker``, kept by the rollup at every level down to the grid — see
 ``rollup.DEPARTMENT_KEY`` / ``WORKER_KEY``). So a department's or a worker's numbers here are the
@@ -38,7 +39,7 @@ from dualgrid.watch.feed import MAX_REPORT_DAYS, patrol_report
 from . import indicators as ind
 from . import selectors
 from .figures import case_link
-from .models import COUNTER_FIELDS, DailyFigure, Dim, Level
+from .models import COUNTER_FIELDS, Dim, Level
 from .selectors import Place
 
 UNDER_SAMPLE = "样本不足，不排名"
@@ -241,15 +242,7 @@ def _grids_of(user: User, place: Place) -> list[int]:
 
 
 def _unit_counters(level: Level, ids: list[int], period: ind.Period) -> dict[int, dict[str, int]]:
-    rows = (
-        DailyFigure.objects.filter(
-            level=level, unit_id__in=ids, dim=Dim.TOTAL, day__gte=period.first, day__lte=period.last
-        )
-        .values("unit_id")
-        .annotate(**selectors.SUMS)
-        .order_by()
-    )
-    return {row["unit_id"]: selectors._clean(row) for row in rows}
+    return selectors.period_sums(Q(level=level, unit_id__in=ids), period, Dim.TOTAL, "unit_id")
 
 
 def _handler_counters(place: Place, period: ind.Period, dim: Dim) -> dict[int, dict[str, int]]:

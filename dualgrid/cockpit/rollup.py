@@ -1,10 +1,12 @@
 """Daily figures rolled up from the case timeline (``CaseEvent``), incrementally.
 
 The worker calls ``rollup_pending()`` every round: it reads the events above a stored watermark in
-batches and adds their counters to ``DailyFigure`` rows with one upsert per row. The watermark and the
-upserts are written in one transaction, with the watermark row locked, so a crash loses nothing and
-two workers never count an event twice. ``rebuild`` recomputes whole days from the events (history,
-a changed definition, a repaired event); ``dualgrid cockpit_rebuild`` runs it from the command line.
+batches and adds their counters to ``DailyFigure`` rows with one upsert per row, and the same deltas
+to the month's and the year's rows (``MonthlyFigure``, ``YearlyFigure``, see ``grains.py``). The
+watermark and the upserts are written in one transaction, with the watermark row locked, so a crash
+loses nothing and two workers never count an event twice. ``rebuild`` recomputes whole days from the
+events (history, a changed definition, a repaired event), then the months and years those days
+belong to from the daily rows; ``dualgrid cockpit_rebuild`` runs it from the command line.
 
 An event adds to the row of the local day (Asia/Shanghai) on which it happened, in every slice its
 case belongs to (the case's county, town, village and grid; its channel, top-level and leaf category,
@@ -17,11 +19,10 @@ counts is written in ``COUNTERS`` below; the cockpit prints the same texts.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -52,9 +53,20 @@ from django.utils import timezone
 from dualgrid.cases.models import CaseEvent, Rating, Status
 from dualgrid.cases.workflow import Action
 
-from .models import COUNTER_FIELDS, DailyFigure, Dim, GridLoad, Level, RollupMark
+from . import grains
+from .grains import LOCAL_TZ
+from .models import (
+    COUNTER_FIELDS,
+    DailyFigure,
+    Dim,
+    Figures,
+    GridLoad,
+    Level,
+    MonthlyFigure,
+    RollupMark,
+    YearlyFigure,
+)
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MARK = "case_events"
 
 DISPATCH_ACTIONS = [Action.DISPATCH, "auto_dispatch"]
@@ -281,12 +293,12 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def _upsert(rows: dict[SliceKey, list[int]]) -> None:
+def _upsert(rows: dict[SliceKey, list[int]], model: type[Figures] = DailyFigure) -> None:
     """Add the counters to their rows, creating missing rows: INSERT … ON CONFLICT DO UPDATE."""
     if not rows:
         return
     q = connection.ops.quote_name
-    table = q(DailyFigure._meta.db_table)
+    table = q(model._meta.db_table)
     key_columns = ["day", "level", "unit_id", "dim", "key"]
     columns = ", ".join(q(c) for c in [*key_columns, *COUNTER_FIELDS])
     updates = ", ".join(f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in COUNTER_FIELDS)
@@ -318,6 +330,58 @@ def _insert_new(rows: dict[SliceKey, list[int]]) -> None:
         with cursor.cursor.copy(f"COPY {q(DailyFigure._meta.db_table)} ({columns}) FROM STDIN") as copy:
             for (day, level, unit_id, dim, key), counters in rows.items():
                 copy.write_row((day, level, unit_id, dim, key, *counters))
+
+
+# The coarser grains and the first day of their bucket holding a day.
+COARSER: tuple[tuple[type[Figures], Any], ...] = (
+    (MonthlyFigure, grains.month_start),
+    (YearlyFigure, grains.year_start),
+)
+
+
+def _coarsen(rows: dict[SliceKey, list[int]], start_of: Any) -> dict[SliceKey, list[int]]:
+    """The daily rows summed per month (or year): the same slices keyed by the bucket's first day."""
+    coarse: dict[SliceKey, list[int]] = {}
+    for (day, level, unit_id, dim, key), counters in rows.items():
+        slot = (start_of(day), level, unit_id, dim, key)
+        acc = coarse.get(slot)
+        if acc is None:
+            coarse[slot] = counters.copy()
+        else:
+            for i, value in enumerate(counters):
+                acc[i] += value
+    return coarse
+
+
+def add_figures(rows: dict[SliceKey, list[int]]) -> None:
+    """Add daily counters to the day's rows and the same deltas to their month's and year's rows (the
+    caller holds the transaction, and the watermark when they come from events)."""
+    _upsert(rows)
+    for model, start_of in COARSER:
+        _upsert(_coarsen(rows, start_of), model)
+
+
+def _resum(model: type[Figures], source: type[Figures], bucket: date, first: date, last: date) -> int:
+    """Replace ``model``'s rows of the bucket starting on ``bucket`` by the sums of ``source``'s rows
+    with ``first`` <= day <= ``last``, in SQL (the daily rows of a month, or the monthly rows of a
+    year: read through their ``day`` index). Returns the rows written."""
+    q = connection.ops.quote_name
+    keys = ", ".join(q(c) for c in ("level", "unit_id", "dim", "key"))
+    columns = ", ".join(q(c) for c in ("day", "level", "unit_id", "dim", "key", *COUNTER_FIELDS))
+    sums = ", ".join(f"SUM({q(c)})" for c in COUNTER_FIELDS)
+    adapt = connection.ops.adapt_datefield_value
+    model._default_manager.filter(day=bucket).delete()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A month of a city is millions of daily rows: hash them in memory, not in 4 MB batches.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(
+            f"INSERT INTO {q(model._meta.db_table)} ({columns}) "
+            f"SELECT %s, {keys}, {sums} FROM {q(source._meta.db_table)} "
+            f"WHERE {q('day')} >= %s AND {q('day')} <= %s GROUP BY {keys}",
+            [adapt(bucket), adapt(first), adapt(last)],
+        )
+        return cursor.rowcount
 
 
 RECEIVED, REJECTED, CLOSED = (COUNTER_FIELDS.index(name) for name in ("received", "rejected", "closed"))
@@ -403,7 +467,7 @@ def rollup_events(
             )
             if ids:
                 rows = _aggregate(CaseEvent.objects.filter(id__gt=mark.last_id, id__lte=ids[-1]))
-                _upsert(rows)
+                add_figures(rows)
                 _add_open(rows)
                 mark.last_id = ids[-1]
             moved = RollupMark.objects.filter(pk=mark.pk, last_id=started_from).update(
@@ -444,22 +508,21 @@ def local_day_bounds(day_from: date, day_to: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _day_ranges(day_from: date, day_to: date, chunk_days: int) -> Iterable[tuple[date, date]]:
-    day = day_from
-    while day <= day_to:
-        last = min(day + timedelta(days=chunk_days - 1), day_to)
-        yield day, last
-        day = last + timedelta(days=1)
-
-
-def rebuild(day_from: date, day_to: date, *, chunk_days: int = 31, recount: bool = True) -> int:
+def rebuild(day_from: date, day_to: date, *, recount: bool = True, log: Any = None) -> int:
     """Recompute the figures of the local days day_from … day_to from the events the watermark covers
-    (later events are the incremental rollup's). One transaction per chunk of days, with the watermark
-    locked, so a running worker waits instead of counting into rows being rebuilt; then the grids'
-    open-case tallies are recounted from the daily rows (``recount``). Returns rows written."""
+    (later events are the incremental rollup's), one calendar month at a time: in one transaction per
+    month, with the watermark locked (a running worker waits instead of counting into rows being
+    rebuilt), the month's rebuilt days are replaced, then the month's row is summed again from all its
+    daily rows (so rebuilding part of a month leaves the month right), and after the last month of a
+    year in the range, the year's rows from its monthly rows. Then the grids' open-case tallies are
+    recounted from the daily rows (``recount``). Returns the daily rows written."""
     written = 0
-    for first, last in _day_ranges(day_from, day_to, chunk_days):
+    chunks = grains.month_chunks(day_from, day_to)
+    for i, (first, last) in enumerate(chunks):
+        started = time.monotonic()
         start, end = local_day_bounds(first, last)
+        month = grains.month_start(first)
+        year_done = i == len(chunks) - 1 or chunks[i + 1][0].year != first.year
         with transaction.atomic():
             mark = _locked_mark()
             DailyFigure.objects.filter(day__gte=first, day__lte=last).delete()
@@ -468,6 +531,21 @@ def rebuild(day_from: date, day_to: date, *, chunk_days: int = 31, recount: bool
             )
             _insert_new(rows)
             written += len(rows)
+            aggregated = time.monotonic()
+            months = _resum(
+                MonthlyFigure, DailyFigure, month, month, grains.next_month(month) - timedelta(days=1)
+            )
+            years = -1
+            if year_done:
+                year = grains.year_start(first)
+                years = _resum(YearlyFigure, MonthlyFigure, year, year, date(year.year, 12, 1))
+        if log is not None:
+            log(
+                f"{first} … {last}: {len(rows)} daily rows in {aggregated - started:.1f} s, "
+                f"{months} monthly"
+                + (f" and {years} yearly" if years >= 0 else "")
+                + f" rows in {time.monotonic() - aggregated:.1f} s"
+            )
     if recount:
         with transaction.atomic():
             _locked_mark()
@@ -476,7 +554,8 @@ def rebuild(day_from: date, day_to: date, *, chunk_days: int = 31, recount: bool
 
 
 def rebuild_all(*, settle_seconds: float | None = None, log: Any = None) -> int:
-    """Recompute every day from the whole timeline, e.g. on a database that already holds cases.
+    """Recompute every day, month and year from the whole timeline, e.g. on a database that already
+    holds cases, or after upgrading to the monthly and yearly rows (cockpit migration 0008).
 
     The watermark jumps to the newest settled event (created more than the settle time ago); anything
     above it is left to the incremental rollup. The figures are empty until the days are rebuilt."""
@@ -490,7 +569,8 @@ def rebuild_all(*, settle_seconds: float | None = None, log: Any = None) -> int:
             mark.horizon_id = max(mark.horizon_id, top)
             mark.horizon_at = now
             mark.save()
-        DailyFigure.objects.all().delete()
+        for model in (DailyFigure, MonthlyFigure, YearlyFigure):
+            model.objects.all().delete()
         GridLoad.objects.all().delete()
         span = CaseEvent.objects.filter(id__lte=mark.last_id).aggregate(
             first=Min("created_at"), last=Max("created_at")
@@ -499,10 +579,4 @@ def rebuild_all(*, settle_seconds: float | None = None, log: Any = None) -> int:
         return 0
     first = timezone.localtime(span["first"], LOCAL_TZ).date()
     last = timezone.localtime(span["last"], LOCAL_TZ).date()
-    written = 0
-    for chunk_from, chunk_to in _day_ranges(first, last, 31):
-        started = time.monotonic()
-        written += rebuild(chunk_from, chunk_to, recount=chunk_to == last)
-        if log is not None:
-            log(f"{chunk_from} … {chunk_to}: {time.monotonic() - started:.1f} s")
-    return written
+    return rebuild(first, last, log=log)

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from dualgrid.accounts.models import Role, User
@@ -19,9 +22,9 @@ from dualgrid.places.models import AdminUnit, Department, Grid, GridTier, UnitLe
 from dualgrid.places.selectors import grids_for_user, within_unit
 from dualgrid.watch.models import GroupMessage, MessageState
 
-from . import visitload
+from . import grains, visitload
 from .indicators import Period
-from .models import COUNTER_FIELDS, DailyFigure, Dim, GridLoad, Level
+from .models import COUNTER_FIELDS, DailyFigure, Dim, Figures, GridLoad, Level, MonthlyFigure, YearlyFigure
 
 COCKPIT_ROLES = (Role.LEADER, Role.DISPATCHER, Role.ADMIN)
 NOT_IN_SCOPE = "单位不存在或不在您的管辖范围内"
@@ -177,43 +180,69 @@ def _clean(row: dict[str, Any]) -> dict[str, int]:
     return {name: int(row.get(name) or 0) for name in COUNTER_FIELDS}
 
 
-def _figures(place: Place, period: Period) -> QuerySet[DailyFigure]:
-    return DailyFigure.objects.filter(place.rows(), day__gte=period.first, day__lte=period.last)
+def period_sums(rows: Q, period: Period, dim: str, group: str) -> dict[Any, dict[str, int]]:
+    """The counters of the slice rows ``rows`` (a place's level and unit ids) and ``dim``, summed over
+    the period per ``group`` ("key", "unit_id", or "dim" for one total): whole years from the yearly
+    rows, whole months from the monthly rows, the days left over from the daily rows
+    (``grains.split``) — one query, a UNION ALL of the grains' grouped sums when it needs more than
+    one, each an index range read of ``(level, unit_id, dim, day, key)``."""
+    pieces = grains.split(period.first, period.last)
+    parts: list[QuerySet[Any]] = []
+    model: type[Figures]
+    for model, ranges in (
+        (YearlyFigure, pieces.years),
+        (MonthlyFigure, pieces.months),
+        (DailyFigure, pieces.days),
+    ):
+        if ranges:
+            days = reduce(or_, (Q(day__gte=a, day__lte=b) for a, b in ranges))
+            parts.append(
+                model._default_manager.filter(rows, days, dim=dim).values(group).annotate(**SUMS).order_by()
+            )
+    if not parts:
+        return {}
+    if len(parts) == 1:
+        return {row[group]: _clean(row) for row in parts[0]}
+    q = connection.ops.quote_name
+    compiled = [part.query.sql_with_params() for part in parts]
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) {q(f'g{i}')}" for i, (sql, _) in enumerate(compiled))
+    sums = ", ".join(f"SUM({q(name)}) AS {q(name)}" for name in COUNTER_FIELDS)
+    sql = f"SELECT {q(group)}, {sums} FROM ({union}) {q('u')} GROUP BY {q(group)}"
+    params = [param for _, part_params in compiled for param in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            found[0]: _clean(dict(zip(COUNTER_FIELDS, found[1:], strict=True))) for found in cursor.fetchall()
+        }
 
 
 def totals(place: Place, period: Period) -> dict[str, int]:
-    return _clean(_figures(place, period).filter(dim=Dim.TOTAL).aggregate(**SUMS))
+    return period_sums(place.rows(), period, Dim.TOTAL, "dim").get(Dim.TOTAL, _zero())
 
 
 def by_day(place: Place, period: Period) -> list[tuple[date, dict[str, int]]]:
-    rows = _figures(place, period).filter(dim=Dim.TOTAL).values("day").annotate(**SUMS).order_by("day")
+    """Per day (the trend chart): the daily rows, totals only."""
+    rows = (
+        DailyFigure.objects.filter(place.rows(), day__gte=period.first, day__lte=period.last, dim=Dim.TOTAL)
+        .values("day")
+        .annotate(**SUMS)
+        .order_by("day")
+    )
     return [(row["day"], _clean(row)) for row in rows]
 
 
 def by_dim(place: Place, period: Period, dim: Dim) -> dict[str, dict[str, int]]:
     """Counters per channel code or category id (as text) of the place over the period."""
-    rows = _figures(place, period).filter(dim=dim).values("key").annotate(**SUMS).order_by()
-    return {row["key"]: _clean(row) for row in rows}
+    return period_sums(place.rows(), period, dim, "key")
 
 
 def by_children(place: Place, period: Period) -> list[tuple[Place, dict[str, int]]]:
     kids = children(place)
     if not kids:
         return []
-    level = kids[0].level
-    rows = (
-        DailyFigure.objects.filter(
-            level=level,
-            unit_id__in=[k.id for k in kids],
-            dim=Dim.TOTAL,
-            day__gte=period.first,
-            day__lte=period.last,
-        )
-        .values("unit_id")
-        .annotate(**SUMS)
-        .order_by()
+    found = period_sums(
+        Q(level=kids[0].level, unit_id__in=[k.id for k in kids]), period, Dim.TOTAL, "unit_id"
     )
-    found = {row["unit_id"]: _clean(row) for row in rows}
     return [(kid, found.get(kid.id, _zero())) for kid in kids]
 
 

@@ -12,9 +12,9 @@ from dualgrid.cases.tests.factories import case_in_state, report
 from dualgrid.cockpit import rankings
 from dualgrid.cockpit.figures import preset_period
 from dualgrid.cockpit.indicators import Period
-from dualgrid.cockpit.models import DailyFigure, Dim, Level
+from dualgrid.cockpit.models import COUNTER_FIELDS, Dim, Level
 from dualgrid.cockpit.rankings import CASE_METRICS, Cell, Row, rank, sort_rows
-from dualgrid.cockpit.rollup import rollup_events
+from dualgrid.cockpit.rollup import add_figures, rollup_events
 from dualgrid.cockpit.selectors import root_place
 from dualgrid.conftest import Cast
 
@@ -58,7 +58,8 @@ def test_a_unit_below_the_minimum_volume_is_listed_but_not_ranked() -> None:
 
 
 def figures(level: Level, unit_id: int, day: date, **counters: int) -> None:
-    DailyFigure.objects.create(day=day, level=level, unit_id=unit_id, dim=Dim.TOTAL, key="", **counters)
+    """A day's total row, and the same counters in its month's and year's rows (as the rollup adds them)."""
+    add_figures({(day, level, unit_id, Dim.TOTAL, ""): [counters.get(name, 0) for name in COUNTER_FIELDS]})
 
 
 @pytest.fixture
