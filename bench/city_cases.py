@@ -532,6 +532,21 @@ def rebuild_windows(args: argparse.Namespace) -> None:
         log(
             f"  received rejected closed auto_closed: {rolled} vs events {table} {'OK' if rolled == table else 'DIFFERENT'}"
         )
+        # The monthly and yearly rows of the window's months and years against their daily rows.
+        for grain, table_name, bucket in (
+            ("month", "cockpit_monthlyfigure", "date_trunc('month', day)::date"),
+            ("year", "cockpit_yearlyfigure", "date_trunc('year', day)::date"),
+        ):
+            differ = psql(
+                f"WITH d AS (SELECT {bucket} AS b, dim, sum(received) r, sum(closed) c, sum(signed) s "
+                f"FROM cockpit_dailyfigure WHERE level = 0 AND {bucket} BETWEEN date_trunc('{grain}', '{first}'::date) "
+                f"AND '{last}' GROUP BY 1, 2), m AS (SELECT day AS b, dim, sum(received) r, sum(closed) c, "
+                f"sum(signed) s FROM {table_name} WHERE level = 0 AND day BETWEEN date_trunc('{grain}', '{first}'::date) "
+                f"AND '{last}' GROUP BY 1, 2) SELECT count(*) FROM d FULL JOIN m USING (b, dim) "
+                "WHERE d.r IS DISTINCT FROM m.r OR d.c IS DISTINCT FROM m.c OR d.s IS DISTINCT FROM m.s",
+                db=args.db,
+            )
+            log(f"  {grain} rows (whole platform, every dim) against the daily sums: {differ} different")
     psql(
         "BEGIN; DELETE FROM cockpit_gridload; INSERT INTO cockpit_gridload (grid_id, open) "
         "SELECT grid_id, count(*) FROM cases_case WHERE status NOT IN ('closed', 'void') AND grid_id IS NOT NULL "

@@ -106,9 +106,11 @@ class _RolledBack(Exception):
     pass
 
 
-def measure_rollup(db: str, batches: int = 5, batch: int = 5000) -> list[float]:
-    """Seconds to roll up ``batch`` events (aggregate + upsert), on the newest events of the bench
-    database, each inside a transaction that is rolled back (the figures are left as they were)."""
+def measure_rollup(db: str, batches: int = 5, batch: int = 5000) -> dict[str, list[float]]:
+    """Seconds to roll up ``batch`` events, on the newest events of the bench database, each inside a
+    transaction that is rolled back (the figures are left as they were): ``daily`` = aggregate + the
+    daily rows' upsert only (the rollup before the monthly and yearly rows), ``all_grains`` = aggregate
+    + the day, month and year upserts (``rollup.add_figures``, what the worker does now)."""
     import os
 
     os.environ["DATABASE_URL"] = f"postgres://postgres@{HOST}:5432/{db}"
@@ -119,20 +121,21 @@ def measure_rollup(db: str, batches: int = 5, batch: int = 5000) -> list[float]:
     from django.db import transaction
 
     from dualgrid.cases.models import CaseEvent
-    from dualgrid.cockpit.rollup import _aggregate, _upsert
+    from dualgrid.cockpit.rollup import _aggregate, _upsert, add_figures
 
     top = CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    times = []
+    times: dict[str, list[float]] = {"daily": [], "all_grains": []}
     for n in range(batches):
         upper = top - n * batch
-        started = time.perf_counter()
-        try:
-            with transaction.atomic():
-                _upsert(_aggregate(CaseEvent.objects.filter(id__gt=upper - batch, id__lte=upper)))
-                raise _RolledBack
-        except _RolledBack:
-            pass
-        times.append(time.perf_counter() - started)
+        for name, write in (("daily", _upsert), ("all_grains", add_figures)):
+            started = time.perf_counter()
+            try:
+                with transaction.atomic():
+                    write(_aggregate(CaseEvent.objects.filter(id__gt=upper - batch, id__lte=upper)))
+                    raise _RolledBack
+            except _RolledBack:
+                pass
+            times[name].append(time.perf_counter() - started)
     return times
 
 
@@ -147,6 +150,9 @@ def main() -> int:
     p.add_argument("--port", type=int, default=PORT)
     p.add_argument("--no-rollup", action="store_true", help="skip the timing of a 5,000-event rollup batch")
     p.add_argument("--out", default="cockpit_figures.json", help="file name under bench/out/")
+    p.add_argument(
+        "--app-path", help="serve this copy of the dualgrid package instead (e.g. an older commit)"
+    )
     args = p.parse_args()
     today = date.fromisoformat(psql("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date", db=args.db))
     counts = {
@@ -154,13 +160,15 @@ def main() -> int:
         "events": int(psql("SELECT count(*) FROM cases_caseevent", db=args.db)),
         "grids": int(psql("SELECT count(*) FROM places_grid", db=args.db)),
         "daily_rows": int(psql("SELECT count(*) FROM cockpit_dailyfigure", db=args.db)),
+        "monthly_rows": int(psql("SELECT count(*) FROM cockpit_monthlyfigure", db=args.db)),
+        "yearly_rows": int(psql("SELECT count(*) FROM cockpit_yearlyfigure", db=args.db)),
         "open_cases": int(
             psql("SELECT count(*) FROM cases_case WHERE status NOT IN ('closed', 'void')", db=args.db)
         ),
     }
     log(f"database {args.db}: {counts}")
     results = []
-    with Server(args.port, workers=2, threads=1, db=args.db):
+    with Server(args.port, workers=2, threads=1, db=args.db, app_path=args.app_path):
         sessions: dict[str, Session] = {}
         for name, username, path in scenarios(today, args.db, args.leader, args.town):
             if args.only and not any(part in name for part in args.only.split(",")):
@@ -195,11 +203,12 @@ def main() -> int:
                 f"{name:22} p50 {row['p50_ms']:7.1f}  p95 {row['p95_ms']:7.1f}  p99 {row['p99_ms']:7.1f}  "
                 f"max {row['max_ms']:7.1f} ms  {size:,} B"
             )
-    rollup = measure_rollup(args.db) if counts["events"] and not args.no_rollup else []
-    log(
-        "rollup of 5,000 events (aggregate + upsert, rolled back): "
-        + ", ".join(f"{t * 1000:.0f} ms" for t in rollup)
-    )
+    rollup = measure_rollup(args.db) if counts["events"] and not args.no_rollup else {}
+    for name, times in rollup.items():
+        log(
+            f"rollup of 5,000 events (aggregate + upsert, rolled back), {name}: "
+            + ", ".join(f"{t * 1000:.0f} ms" for t in times)
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / args.out
     out.write_text(

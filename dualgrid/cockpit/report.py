@@ -29,9 +29,9 @@ from django.utils import timezone
 from dualgrid.cases.models import Case, CaseEvent, Status
 from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
 
+from . import grains, selectors
 from . import indicators as ind
-from . import selectors
-from .models import DailyFigure, DailyReport, Dim, GridLoad, Level, ReportSubscription, Warning
+from .models import DailyReport, Dim, GridLoad, Level, ReportSubscription, Warning
 from .rollup import counted_through, local_day_bounds
 from .selectors import Place
 
@@ -240,18 +240,22 @@ def _grids_in(place: Place) -> dict[int, tuple[str, str]]:
 
 def _open_at(grid_ids: list[int], days: list[date]) -> list[dict[int, int]]:
     """Each grid's open cases at the end of each of ``days``: the rollup's tally now (GridLoad) less
-    the registrations, rejections and closures the daily rows hold after that day."""
+    the registrations, rejections and closures counted after that day (up to today: whole months and
+    years from their rows, ``selectors.period_sums``, so a report for a date long past reads a few
+    rows per grid, not one per grid and day)."""
     now = dict(GridLoad.objects.filter(grid_id__in=grid_ids).values_list("grid_id", "open"))
-    later = (
-        DailyFigure.objects.filter(level=Level.GRID, unit_id__in=grid_ids, dim=Dim.TOTAL, day__gt=min(days))
-        .values_list("unit_id", "day", "received", "rejected", "closed")
-        .order_by()
-    )
-    result = [dict(now) for _ in days]
-    for grid_id, day, received, rejected, closed in later.iterator(chunk_size=5000):
-        for i, d in enumerate(days):
-            if day > d:
-                result[i][grid_id] = result[i].get(grid_id, 0) - (received - rejected - closed)
+    result = []
+    for d in days:
+        at_end = dict(now)
+        later = selectors.period_sums(
+            Q(level=Level.GRID, unit_id__in=grid_ids),
+            ind.Period(d + timedelta(days=1), grains.today()),
+            Dim.TOTAL,
+            "unit_id",
+        )
+        for grid_id, c in later.items():
+            at_end[grid_id] = at_end.get(grid_id, 0) - (c["received"] - c["rejected"] - c["closed"])
+        result.append(at_end)
     return result
 
 
