@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dualgrid.triage import engine, learn, services
+from dualgrid.triage import engine, learn, runtime, services
 from dualgrid.triage.engine import triage, triage_many
 from dualgrid.triage.models import TriageModel
 
@@ -115,6 +115,14 @@ def test_bad_training_data_is_refused(var: Path, tmp_path: Path) -> None:
 
 def test_model_file_tampering_is_detected(var: Path, tmp_path: Path) -> None:
     model = learn.train_file(write_jsonl(tmp_path / "t.jsonl", synthetic(30)), test_split=0)
+    runtime_file = model.path / runtime.RUNTIME_FILE
+    data = runtime_file.read_bytes()
+    runtime_file.write_bytes(data + b"x")
+    with pytest.raises(learn.TrainingError, match="does not match"):
+        learn.load(model.path)
+    # A folder from before runtime.npz: the pipeline file is checked instead.
+    runtime_file.unlink()
+    assert learn.load(model.path).pipeline is not None
     with (model.path / learn.MODEL_FILE).open("ab") as f:
         f.write(b"x")
     with pytest.raises(learn.TrainingError, match="does not match"):
