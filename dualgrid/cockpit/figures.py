@@ -8,12 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils import timezone
 
 from dualgrid.cases.models import Channel, Status
 
+from . import grains, selectors
 from . import indicators as ind
-from . import selectors
 from .models import Dim, Level
 from .selectors import Place
 
@@ -29,7 +28,7 @@ PRESETS = {
 
 
 def today() -> date:
-    return timezone.localdate()
+    return grains.today()
 
 
 def preset_period(name: str, *, on: date | None = None) -> ind.Period:
