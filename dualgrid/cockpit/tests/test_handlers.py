@@ -210,3 +210,14 @@ def test_the_category_tree_sums_leaves_into_their_parents(cast: Cast, login: Any
 
     grid = figures.category_tree(Place(Level.GRID, cast.grid_a.pk, cast.grid_a.name), MARCH)
     assert [(n["name"], n["children"]) for n in grid] == [("市容环境", []), ("矛盾纠纷", [])]  # top only
+
+
+def test_grid_worker_ids_are_the_same_for_few_and_for_many_ids(cast: Cast) -> None:
+    """A city's worker rows name 10,000 people: past 500 ids every grid worker's id is read instead of
+    binding them all. Both ways keep the grid workers among the ids and nobody else."""
+    from dualgrid.cockpit.selectors import grid_worker_ids
+
+    few = [cast.worker_a.pk, cast.dispatcher.pk, cast.worker_b.pk]
+    assert grid_worker_ids(few) == {cast.worker_a.pk, cast.worker_b.pk}
+    many = [cast.worker_a.pk, cast.dispatcher.pk, *range(10**9, 10**9 + 600)]
+    assert grid_worker_ids(many) == {cast.worker_a.pk}
