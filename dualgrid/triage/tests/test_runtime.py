@@ -148,7 +148,11 @@ p = m.predict_proba([to_doc({TEXTS[0]!r})])[0].tolist()
 print(json.dumps({{"p": p, "loaded": sorted(k for k in sys.modules if k.split(".")[0] in ("sklearn", "scipy", "joblib"))}}))
 """
     out = subprocess.run(
-        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=Path(__file__).parents[3]
+        [sys.executable, "-c", script],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[3],
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert result["loaded"] == []
