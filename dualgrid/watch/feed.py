@@ -243,8 +243,44 @@ def message_make_case(
             raise _already_handled(
                 GroupMessage.objects.select_related("case", "handled_by").get(pk=message.pk)
             )
+        link_repeats(case, message, now)
         PatrolLog.objects.create(user=actor, at=now, action="make_case")
     return message_get_for_user(actor, message_id), case
+
+
+REPEAT_NOTE = "与事件{number}重复（相似度{similarity:.2f}），转为事件时一并关联"
+
+
+def link_repeats(case: Case, source: GroupMessage, now: datetime) -> int:
+    """Other messages of the grid still waiting in the feed that say the same thing (near-duplicates of
+    the new case or of the message it came from, sent within 7 days) join the case as repeats
+    (关联, state ``linked``) instead of waiting to become a second case — several residents often post
+    the same warning. Returns how many were linked; 取消关联 (``message_unlink``) undoes one."""
+    from dualgrid.triage.engine import near_duplicate
+
+    from .inbound import DUPLICATE_CANDIDATES, DUPLICATE_WINDOW
+
+    if not source.grid_id:
+        return 0
+    against = [(case.pk, f"{case.title} {case.description}"), (case.pk, source.text)]
+    waiting = (
+        GroupMessage.objects.filter(
+            grid_id=source.grid_id, state=MessageState.FLAGGED, sent_at__gte=now - DUPLICATE_WINDOW
+        )
+        .exclude(pk=source.pk)
+        .order_by("-sent_at")
+        .values_list("pk", "text", "reasons")[:DUPLICATE_CANDIDATES]
+    )
+    linked = 0
+    for pk, text, reasons in waiting:
+        hit = near_duplicate(text, against)
+        if hit is None:
+            continue
+        note = REPEAT_NOTE.format(number=case.number, similarity=hit[1])
+        linked += GroupMessage.objects.filter(pk=pk, state=MessageState.FLAGGED).update(
+            state=MessageState.LINKED, duplicate_of=case, reasons=[*(reasons or []), note]
+        )
+    return linked
 
 
 def message_dismiss(

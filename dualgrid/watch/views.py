@@ -28,7 +28,7 @@ from dualgrid.web.forms import NO_CATEGORY, apply_errors, set_choices
 from dualgrid.web.views import is_htmx, staff_page, staff_user
 
 from . import feed
-from .models import GroupMessage
+from .models import GroupMessage, MessageState
 
 PAGE_SIZE = 20
 PATROL_PAGE_SIZE = 100
@@ -196,7 +196,9 @@ def message_case(request: HttpRequest, message_id: int) -> HttpResponse:
         apply_errors(form, exc.errors, {"grid_code": "__all__", "reporter_phone": "reporter_name"})
         return _form_page(request, message, "case", form, status=exc.status)
     where = "，已按分拨规则派发" if case.assigned_grid_id or case.assigned_department_id else "，待中心受理"
-    return _after_action(request, message, f"已转为事件 {case.number}{where}")
+    repeats = GroupMessage.objects.filter(duplicate_of=case, state=MessageState.LINKED).count()
+    also = f"；另有 {repeats} 条相同内容的消息已关联到该事件" if repeats else ""
+    return _after_action(request, message, f"已转为事件 {case.number}{where}{also}")
 
 
 @staff_page(*FEED_ROLES)

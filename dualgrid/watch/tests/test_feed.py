@@ -514,3 +514,43 @@ def test_a_wrong_automatic_link_is_undone_and_the_message_can_become_its_own_cas
     assert again.status_code == 409
     assert "无需撤销" in again.content.decode()
     assert f"/watch/messages/{message.pk}/case/" in again.content.decode()  # 转为事件 is offered again
+
+
+def test_making_a_case_links_the_same_warning_posted_by_others(
+    cast, connector, group_a, group_b, login
+) -> None:
+    """Several residents post the same warning: one case, the repeats join it instead of waiting."""
+    warning = "今天有两个人挨家挨户说免费领鸡蛋，要老人交钱买保健品，大家注意"
+    first = post(connector, group_a, warning, at=NOW - timedelta(hours=2))
+    again = post(
+        connector,
+        group_a,
+        "今天有两个人挨家挨户说免费领鸡蛋，要老人交钱买保健品！！",
+        at=NOW - timedelta(hours=1),
+    )
+    other = post(connector, group_a, "村口路灯坏了一个星期了", at=NOW - timedelta(minutes=30))
+    old = post(connector, group_a, warning, at=NOW - timedelta(days=8))
+    elsewhere = post(connector, group_b, warning, at=NOW - timedelta(hours=1))
+    dismissed = post(connector, group_a, warning, at=NOW - timedelta(hours=3), state=MessageState.DISMISSED)
+    with time_machine.travel(NOW, tick=False):
+        response = login(cast.worker_a).post(
+            f"/watch/messages/{first.pk}/case/",
+            _case_form(title="上门推销保健品骗老人", description=warning),
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    case = Case.objects.get()
+    for m in (first, again, other, old, elsewhere, dismissed):
+        m.refresh_from_db()
+    assert first.state == MessageState.CASE
+    assert again.state == MessageState.LINKED and again.duplicate_of_id == case.pk
+    assert again.case_id is None and again.reasons[-1].startswith(f"与事件{case.number}重复")
+    assert other.state == MessageState.FLAGGED  # another matter
+    assert old.state == MessageState.FLAGGED  # older than 7 days
+    assert elsewhere.state == MessageState.FLAGGED  # another grid: its own worker decides
+    assert dismissed.state == MessageState.DISMISSED
+    assert "另有 1 条相同内容的消息已关联到该事件" in response.content.decode()
+    # a wrong link is undone as any other
+    feed.message_unlink(actor=cast.worker_a, message_id=again.pk)
+    again.refresh_from_db()
+    assert again.state == MessageState.FLAGGED and again.duplicate_of_id is None
