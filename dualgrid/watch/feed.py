@@ -248,6 +248,11 @@ def message_make_case(
     return message_get_for_user(actor, message_id), case
 
 
+def merged_into(case: Case) -> list[GroupMessage]:
+    """The messages linked to a case as repeats (state ``linked``), for their cards."""
+    return list(_with_relations(GroupMessage.objects.filter(duplicate_of=case, state=MessageState.LINKED)))
+
+
 REPEAT_NOTE = "与事件{number}重复（相似度{similarity:.2f}），转为事件时一并关联"
 
 

@@ -28,7 +28,7 @@ from dualgrid.web.forms import NO_CATEGORY, apply_errors, set_choices
 from dualgrid.web.views import is_htmx, staff_page, staff_user
 
 from . import feed
-from .models import GroupMessage, MessageState
+from .models import GroupMessage
 
 PAGE_SIZE = 20
 PATROL_PAGE_SIZE = 100
@@ -98,6 +98,7 @@ def _card(
     error: str = "",
     notice: str = "",
     status: int = 200,
+    merged: list[GroupMessage] | None = None,
 ) -> HttpResponse:
     context = {
         "m": message,
@@ -109,6 +110,8 @@ def _card(
         "notice": notice,
         # After 转为事件/忽略 the tab's count is swapped too (out of band), so it never lags the cards.
         "pending_oob": str(feed.pending_count(staff_user(request))) if notice else "",
+        # Messages merged into the new case: their cards on the page are replaced (out of band) too.
+        "merged": merged or [],
     }
     return render(request, "watch/feed_card.html", context, status=status)
 
@@ -151,9 +154,11 @@ def message_context(request: HttpRequest, message_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _after_action(request: HttpRequest, message: GroupMessage, notice: str) -> HttpResponse:
+def _after_action(
+    request: HttpRequest, message: GroupMessage, notice: str, merged: list[GroupMessage] | None = None
+) -> HttpResponse:
     if is_htmx(request):
-        return _card(request, message, notice=notice)
+        return _card(request, message, notice=notice, merged=merged)
     messages.success(request, notice)
     return redirect(reverse("watch:feed"))
 
@@ -196,9 +201,9 @@ def message_case(request: HttpRequest, message_id: int) -> HttpResponse:
         apply_errors(form, exc.errors, {"grid_code": "__all__", "reporter_phone": "reporter_name"})
         return _form_page(request, message, "case", form, status=exc.status)
     where = "，已按分拨规则派发" if case.assigned_grid_id or case.assigned_department_id else "，待中心受理"
-    repeats = GroupMessage.objects.filter(duplicate_of=case, state=MessageState.LINKED).count()
-    also = f"；另有 {repeats} 条相同内容的消息已关联到该事件" if repeats else ""
-    return _after_action(request, message, f"已转为事件 {case.number}{where}{also}")
+    merged = feed.merged_into(case)
+    also = f"；另有 {len(merged)} 条相同内容的消息已关联到该事件" if merged else ""
+    return _after_action(request, message, f"已转为事件 {case.number}{where}{also}", merged=merged)
 
 
 @staff_page(*FEED_ROLES)

@@ -549,7 +549,11 @@ def test_making_a_case_links_the_same_warning_posted_by_others(
     assert old.state == MessageState.FLAGGED  # older than 7 days
     assert elsewhere.state == MessageState.FLAGGED  # another grid: its own worker decides
     assert dismissed.state == MessageState.DISMISSED
-    assert "另有 1 条相同内容的消息已关联到该事件" in response.content.decode()
+    body = response.content.decode()
+    assert "另有 1 条相同内容的消息已关联到该事件" in body
+    # the repeat's card on the page is swapped for its merged state, out of band; the others are not
+    assert f'id="msg-{again.pk}" hx-swap-oob="true"' in body and "已并入事件" in body
+    assert f'id="msg-{other.pk}"' not in body
     # a wrong link is undone as any other
     feed.message_unlink(actor=cast.worker_a, message_id=again.pk)
     again.refresh_from_db()
