@@ -509,6 +509,15 @@ def step_messages(args: argparse.Namespace) -> None:
 
 def rebuild_windows(args: argparse.Namespace) -> None:
     day = "(created_at AT TIME ZONE 'Asia/Shanghai')::date"
+    # cockpit_rebuild --from/--to counts only the events below the watermark; on a fresh database
+    # nothing has moved it yet: move it to the newest event, as the full rebuild (rebuild_all) does.
+    psql(
+        "INSERT INTO cockpit_rollupmark (name, last_id, horizon_id, horizon_at) "
+        "SELECT 'case_events', max(id), max(id), now() FROM cases_caseevent "
+        "ON CONFLICT (name) DO UPDATE SET last_id = greatest(cockpit_rollupmark.last_id, excluded.last_id), "
+        "horizon_id = greatest(cockpit_rollupmark.horizon_id, excluded.horizon_id), horizon_at = now()",
+        db=args.db,
+    )
     for window in args.windows.split(","):
         first, last = window.split(":")
         t = time.perf_counter()
