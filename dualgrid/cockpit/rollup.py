@@ -364,7 +364,10 @@ def add_figures(rows: dict[SliceKey, list[int]]) -> None:
 def _resum(model: type[Figures], source: type[Figures], bucket: date, first: date, last: date) -> int:
     """Replace ``model``'s rows of the bucket starting on ``bucket`` by the sums of ``source``'s rows
     with ``first`` <= day <= ``last``, in SQL (the daily rows of a month, or the monthly rows of a
-    year: read through their ``day`` index). Returns the rows written."""
+    year: read through their ``day`` index). The rows are written in the order of the slice index, so a
+    read of one place's breakdown (a city's 10,000 worker rows) touches a few hundred heap pages, not
+    one page per row (the 10,024 worker rows of the 10M-case city's year were 10,129 pages, more than
+    half of PostgreSQL's default 128 MB of shared buffers). Returns the rows written."""
     q = connection.ops.quote_name
     keys = ", ".join(q(c) for c in ("level", "unit_id", "dim", "key"))
     columns = ", ".join(q(c) for c in ("day", "level", "unit_id", "dim", "key", *COUNTER_FIELDS))
@@ -378,7 +381,7 @@ def _resum(model: type[Figures], source: type[Figures], bucket: date, first: dat
         cursor.execute(
             f"INSERT INTO {q(model._meta.db_table)} ({columns}) "
             f"SELECT %s, {keys}, {sums} FROM {q(source._meta.db_table)} "
-            f"WHERE {q('day')} >= %s AND {q('day')} <= %s GROUP BY {keys}",
+            f"WHERE {q('day')} >= %s AND {q('day')} <= %s GROUP BY {keys} ORDER BY {keys}",
             [adapt(bucket), adapt(first), adapt(last)],
         )
         return cursor.rowcount
