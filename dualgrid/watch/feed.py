@@ -270,7 +270,10 @@ def link_repeats(case: Case, source: GroupMessage, now: datetime) -> int:
     against = [(case.pk, f"{case.title} {case.description}"), (case.pk, source.text)]
     waiting = (
         GroupMessage.objects.filter(
-            grid_id=source.grid_id, state=MessageState.FLAGGED, sent_at__gte=now - DUPLICATE_WINDOW
+            grid_id=source.grid_id,
+            state=MessageState.FLAGGED,
+            sent_at__gte=now - DUPLICATE_WINDOW,
+            received_at__lte=now,  # what had arrived when the case was made (``now`` may be given)
         )
         .exclude(pk=source.pk)
         .order_by("-sent_at")

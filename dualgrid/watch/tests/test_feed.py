@@ -532,6 +532,9 @@ def test_making_a_case_links_the_same_warning_posted_by_others(
     old = post(connector, group_a, warning, at=NOW - timedelta(days=8))
     elsewhere = post(connector, group_b, warning, at=NOW - timedelta(hours=1))
     dismissed = post(connector, group_a, warning, at=NOW - timedelta(hours=3), state=MessageState.DISMISSED)
+    # A case registered for an earlier moment (``now`` given, as the demo does) merges only what had
+    # arrived by then.
+    later = post(connector, group_a, warning, at=NOW + timedelta(minutes=5))
     with time_machine.travel(NOW, tick=False):
         response = login(cast.worker_a).post(
             f"/watch/messages/{first.pk}/case/",
@@ -540,7 +543,7 @@ def test_making_a_case_links_the_same_warning_posted_by_others(
         )
     assert response.status_code == 200
     case = Case.objects.get()
-    for m in (first, again, other, old, elsewhere, dismissed):
+    for m in (first, again, other, old, elsewhere, dismissed, later):
         m.refresh_from_db()
     assert first.state == MessageState.CASE
     assert again.state == MessageState.LINKED and again.duplicate_of_id == case.pk
