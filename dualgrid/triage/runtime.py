@@ -20,7 +20,7 @@ times idf; each vectoriser's row scaled to unit length), and the character n-gra
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,10 +44,6 @@ class _Vocabulary:
     index: dict[str, int]
     idf: np.ndarray  # float32, as the vectoriser keeps it
     offset: int  # this vectoriser's first column in the joined feature space
-
-
-def _words(doc: str) -> list[str]:
-    return doc.split()
 
 
 def _char_wb(doc: str, min_n: int, max_n: int) -> list[str]:
@@ -173,7 +169,7 @@ def compile_pipeline(pipeline: Any) -> CompiledModel:
     try:
         union = pipeline.named_steps["features"]
         classifier = pipeline.named_steps["classifier"]
-        (w_name, words), (c_name, chars) = union.transformer_list
+        (_, words), (_, chars) = union.transformer_list
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise NotCompilable(f"not a words+chars pipeline: {exc}") from exc
     if union.transformer_weights or not (
@@ -209,13 +205,13 @@ def compile_pipeline(pipeline: Any) -> CompiledModel:
         raise NotCompilable("coefficients do not match the vocabularies")
     if calibration is not None and calibration.shape[0] != coef.shape[0]:
         raise NotCompilable("one calibration per score expected")
-    del w_name, c_name
     return CompiledModel(
         [str(x) for x in svm.classes_], w, c, tuple(chars.ngram_range), coef, intercept, calibration
     )
 
 
-def _pack(terms: dict[str, int]) -> np.ndarray:
+def _pack(terms: Iterable[str]) -> np.ndarray:
+    """Terms in column order (a vocabulary's keys are in that order) as one NUL-separated UTF-8 array."""
     return np.frombuffer(_SEP.join(terms).encode("utf-8"), dtype=np.uint8)
 
 
@@ -228,7 +224,7 @@ def _unpack(data: np.ndarray) -> dict[str, int]:
 def save(model: CompiledModel, path: Path) -> None:
     arrays: dict[str, np.ndarray] = {
         "format": np.array([FORMAT]),
-        "classes": _pack({c: i for i, c in enumerate(model.classes)}),
+        "classes": _pack(model.classes),
         "words": _pack(model.words.index),
         "words_idf": model.words.idf,
         "chars": _pack(model.chars.index),
