@@ -91,19 +91,24 @@ class Figures(models.Model):
         return f"{self.day} {self.get_level_display()}#{self.unit_id} {self.dim}={self.key}"
 
 
+def _slice_key(table: str) -> list[models.BaseConstraint]:
+    """The unique slice key of a figures table — also the index every cockpit read uses: (level, unit,
+    dim) equal, then a day range."""
+    return [models.UniqueConstraint(fields=["level", "unit_id", "dim", "day", "key"], name=f"{table}_slice")]
+
+
+def _day_index(table: str) -> list[models.Index]:
+    """The rebuild deletes days and sums a month's (or year's) rows by date alone (no place): without
+    this index each is a scan of the whole table."""
+    return [models.Index(fields=["day"], name=f"{table}_day")]
+
+
 class DailyFigure(Figures):
     class Meta:
         verbose_name = "每日统计"
         verbose_name_plural = "每日统计"
-        constraints = [
-            # Also the index every cockpit read uses: (level, unit, dim) equal, then a day range.
-            models.UniqueConstraint(
-                fields=["level", "unit_id", "dim", "day", "key"], name="dailyfigure_slice"
-            ),
-        ]
-        # The rebuild deletes days and sums a month's rows by date alone (no place): without this
-        # index each is a scan of the whole table.
-        indexes = [models.Index(fields=["day"], name="dailyfigure_day")]
+        constraints = _slice_key("dailyfigure")
+        indexes = _day_index("dailyfigure")
 
 
 class MonthlyFigure(Figures):
@@ -112,12 +117,8 @@ class MonthlyFigure(Figures):
     class Meta:
         verbose_name = "每月统计"
         verbose_name_plural = "每月统计"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["level", "unit_id", "dim", "day", "key"], name="monthlyfigure_slice"
-            ),
-        ]
-        indexes = [models.Index(fields=["day"], name="monthlyfigure_day")]
+        constraints = _slice_key("monthlyfigure")
+        indexes = _day_index("monthlyfigure")
 
 
 class YearlyFigure(Figures):
@@ -126,12 +127,8 @@ class YearlyFigure(Figures):
     class Meta:
         verbose_name = "每年统计"
         verbose_name_plural = "每年统计"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["level", "unit_id", "dim", "day", "key"], name="yearlyfigure_slice"
-            ),
-        ]
-        indexes = [models.Index(fields=["day"], name="yearlyfigure_day")]
+        constraints = _slice_key("yearlyfigure")
+        indexes = _day_index("yearlyfigure")
 
 
 class RollupMark(models.Model):
