@@ -180,12 +180,10 @@ def _clean(row: dict[str, Any]) -> dict[str, int]:
     return {name: int(row.get(name) or 0) for name in COUNTER_FIELDS}
 
 
-def period_sums(rows: Q, period: Period, dim: str, group: str) -> dict[Any, dict[str, int]]:
-    """The counters of the slice rows ``rows`` (a place's level and unit ids) and ``dim``, summed over
-    the period per ``group`` ("key", "unit_id", or "dim" for one total): whole years from the yearly
-    rows, whole months from the monthly rows, the days left over from the daily rows
-    (``grains.split``) — one query, a UNION ALL of the grains' grouped sums when it needs more than
-    one, each an index range read of ``(level, unit_id, dim, day, key)``."""
+def _period_sql(rows: Q, period: Period, dim: str, group: str) -> tuple[str, list[Any]] | None:
+    """The SQL (and its parameters) of ``period_sums``: one row per ``group`` with every counter
+    summed over the period, or None for an empty period. Its columns are ``group`` and then
+    ``COUNTER_FIELDS`` under their own names."""
     pieces = grains.split(period.first, period.last)
     parts: list[QuerySet[Any]] = []
     model: type[Figures]
@@ -200,20 +198,57 @@ def period_sums(rows: Q, period: Period, dim: str, group: str) -> dict[Any, dict
                 model._default_manager.filter(rows, days, dim=dim).values(group).annotate(**SUMS).order_by()
             )
     if not parts:
-        return {}
-    if len(parts) == 1:
-        return {row[group]: _clean(row) for row in parts[0]}
-    q = connection.ops.quote_name
+        return None
     compiled = [part.query.sql_with_params() for part in parts]
+    if len(compiled) == 1:
+        sql, params = compiled[0]
+        return sql, list(params)
+    q = connection.ops.quote_name
     union = " UNION ALL ".join(f"SELECT * FROM ({sql}) {q(f'g{i}')}" for i, (sql, _) in enumerate(compiled))
     sums = ", ".join(f"SUM({q(name)}) AS {q(name)}" for name in COUNTER_FIELDS)
     sql = f"SELECT {q(group)}, {sums} FROM ({union}) {q('u')} GROUP BY {q(group)}"
-    params = [param for _, part_params in compiled for param in part_params]
+    return sql, [param for _, part_params in compiled for param in part_params]
+
+
+def period_sums(rows: Q, period: Period, dim: str, group: str) -> dict[Any, dict[str, int]]:
+    """The counters of the slice rows ``rows`` (a place's level and unit ids) and ``dim``, summed over
+    the period per ``group`` ("key", "unit_id", or "dim" for one total): whole years from the yearly
+    rows, whole months from the monthly rows, the days left over from the daily rows
+    (``grains.split``) — one query, a UNION ALL of the grains' grouped sums when it needs more than
+    one, each an index range read of ``(level, unit_id, dim, day, key)``."""
+    found = _period_sql(rows, period, dim, group)
+    if found is None:
+        return {}
+    sql, params = found
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {
-            found[0]: _clean(dict(zip(COUNTER_FIELDS, found[1:], strict=True))) for found in cursor.fetchall()
-        }
+        return {row[0]: _clean(dict(zip(COUNTER_FIELDS, row[1:], strict=True))) for row in cursor.fetchall()}
+
+
+def top_workers(place: Place, period: Period, volume: str, limit: int) -> tuple[list[tuple[int, dict[str, int]]], int]:
+    """The grid workers' rows of the place over the period, ranked in the database: the first
+    ``limit`` by ``volume`` (a counter), then 结案, then id — each (user id, counters) — and how many
+    grid workers have a row with any counter set. A city's 10,000 workers are ranked and cut in SQL
+    rather than turned into Python dicts (≈ 140 ms of a city's year before)."""
+    found = _period_sql(place.rows(), period, Dim.WORKER, "key")
+    if found is None:
+        return [], 0
+    sql, params = found
+    q = connection.ops.quote_name
+    key = q("key")
+    anything = " OR ".join(f"{q(name)} <> 0" for name in COUNTER_FIELDS)
+    columns = ", ".join(q(name) for name in COUNTER_FIELDS)
+    users, role, pk = User._meta.db_table, User._meta.get_field("role").column, User._meta.pk.column
+    ranked = (
+        f"SELECT {key}, {columns}, COUNT(*) OVER () FROM ({sql}) {q('s')} "
+        f"WHERE ({anything}) AND {key} IN (SELECT CAST({q(pk)} AS VARCHAR(20)) FROM {q(users)} WHERE {q(role)} = %s) "
+        f"ORDER BY {q(volume)} DESC, {q('closed')} DESC, CAST({key} AS INTEGER) LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(ranked, [*params, Role.GRIDWORKER, limit])
+        rows = cursor.fetchall()
+    total = rows[0][-1] if rows else 0
+    return [(int(row[0]), _clean(dict(zip(COUNTER_FIELDS, row[1:-1], strict=True)))) for row in rows], total
 
 
 def totals(place: Place, period: Period) -> dict[str, int]:
@@ -272,16 +307,6 @@ def department_names(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     """id → (department name, its unit's name)."""
     rows = Department.objects.filter(pk__in=list(ids)).values_list("pk", "name", "unit__name")
     return {pk: (name, unit or "") for pk, name, unit in rows}
-
-
-def grid_worker_ids(ids: Iterable[int]) -> set[int]:
-    """Which of ``ids`` are grid workers. For many ids (a city's worker rows: 10,000) every grid
-    worker's id is read and intersected here — 7 ms, against 80–150 ms for 10,000 bound ids."""
-    wanted = set(ids)
-    workers = User.objects.filter(role=Role.GRIDWORKER)
-    if len(wanted) > 500:
-        return set(workers.values_list("pk", flat=True)) & wanted
-    return set(workers.filter(pk__in=wanted).values_list("pk", flat=True))
 
 
 def grid_workers(ids: Iterable[int]) -> dict[int, tuple[str, str]]:

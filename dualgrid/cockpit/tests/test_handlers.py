@@ -212,12 +212,52 @@ def test_the_category_tree_sums_leaves_into_their_parents(cast: Cast, login: Any
     assert [(n["name"], n["children"]) for n in grid] == [("市容环境", []), ("矛盾纠纷", [])]  # top only
 
 
-def test_grid_worker_ids_are_the_same_for_few_and_for_many_ids(cast: Cast) -> None:
-    """A city's worker rows name 10,000 people: past 500 ids every grid worker's id is read instead of
-    binding them all. Both ways keep the grid workers among the ids and nobody else."""
-    from dualgrid.cockpit.selectors import grid_worker_ids
+def test_the_worker_table_is_ranked_and_cut_in_the_database(cast: Cast) -> None:
+    """``top_workers`` ranks the grid workers' rows summed over days, a month and days again (the
+    UNION of grains) by 签收, then 结案, then id; keeps grid workers only and rows with any counter;
+    cuts to the limit and counts them all — the same as ranking every row in Python."""
+    from dualgrid.accounts.models import Role, User
+    from dualgrid.cockpit.models import MonthlyFigure
+    from dualgrid.cockpit.selectors import by_dim, top_workers
 
-    few = [cast.worker_a.pk, cast.dispatcher.pk, cast.worker_b.pk]
-    assert grid_worker_ids(few) == {cast.worker_a.pk, cast.worker_b.pk}
-    many = [cast.worker_a.pk, cast.dispatcher.pk, *range(10**9, 10**9 + 600)]
-    assert grid_worker_ids(many) == {cast.worker_a.pk}
+    extra = [User.objects.create_user(f"gw{i}", password="x", role=Role.GRIDWORKER) for i in range(6)]
+    people = [cast.worker_a, cast.worker_b, *extra]
+    # (signed, closed) in the February days, March's monthly row, the April days.
+    plan = {
+        cast.worker_a.pk: [(1, 0), (2, 1), (0, 0)],  # 3 signed, 1 closed
+        cast.worker_b.pk: [(0, 0), (3, 2), (0, 0)],  # 3 signed, 2 closed: before worker_a
+        extra[0].pk: [(0, 0), (0, 0), (5, 0)],  # 5: first, from the days after the month only
+        extra[1].pk: [(1, 1), (1, 0), (1, 0)],  # 3 signed, 1 closed: tie with worker_a, higher id
+        extra[2].pk: [(0, 0), (0, 0), (0, 0)],  # nothing: left out
+        extra[3].pk: [(0, 0), (0, 0), (0, 0)],  # only reported (received), below
+        cast.dispatcher.pk: [(9, 9), (9, 9), (9, 9)],  # not a grid worker: left out
+    }
+    for pk, ((s1, c1), (s2, c2), (s3, c3)) in plan.items():
+        common = {"level": Level.ALL, "unit_id": 0, "dim": Dim.WORKER, "key": str(pk)}
+        DailyFigure.objects.create(day=date(2026, 2, 27), signed=s1, closed=c1, **common)
+        MonthlyFigure.objects.create(day=date(2026, 3, 1), signed=s2, closed=c2, **common)
+        DailyFigure.objects.create(day=date(2026, 4, 2), signed=s3, closed=c3, **common)
+    DailyFigure.objects.filter(key=str(extra[3].pk), day=date(2026, 4, 2)).update(received=2)
+    DailyFigure.objects.create(
+        day=date(2026, 3, 5), level=Level.ALL, unit_id=0, dim=Dim.WORKER, key=str(extra[4].pk), signed=50
+    )  # a daily row inside the month the monthly row stands for: not read
+    period = Period(date(2026, 2, 27), date(2026, 4, 2))
+    city = Place(Level.ALL, 0, "全部")
+
+    ranked, total = top_workers(city, period, "signed", 3)
+    assert [pk for pk, _ in ranked] == [extra[0].pk, cast.worker_b.pk, cast.worker_a.pk]
+    assert ranked[1][1]["signed"] == 3 and ranked[1][1]["closed"] == 2
+    assert total == 5  # extra[0], worker_b, worker_a, extra[1], extra[3]
+
+    everyone, total = top_workers(city, period, "signed", 100)
+    assert [pk for pk, _ in everyone] == [extra[0].pk, cast.worker_b.pk, cast.worker_a.pk, extra[1].pk, extra[3].pk]
+    assert everyone[-1][1]["received"] == 2 and total == 5
+    # The same as every row in Python, grid workers with any counter only.
+    rows = by_dim(city, period, Dim.WORKER)
+    workers = {str(p.pk) for p in people}
+    python = sorted(
+        ((int(k), c) for k, c in rows.items() if k in workers and any(c.values())),
+        key=lambda kc: (-kc[1]["signed"], -kc[1]["closed"], kc[0]),
+    )
+    assert everyone == python
+    assert top_workers(city, Period(date(2026, 6, 1), date(2026, 6, 30)), "signed", 100) == ([], 0)
