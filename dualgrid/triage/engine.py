@@ -528,10 +528,60 @@ def _overlap(x: set[str], y: set[str]) -> float:
     return shared / min(len(x), len(y))
 
 
+# What tells two incidents of the same kind apart in one grid: the 社/组, building, unit, house number
+# or room, and the family (朱氏, 张某). "7社朱氏兄弟…打起来了" and "9社龚氏兄弟…打起来了" share most
+# of their bigrams (0.82) but are two fights.
+_NUMERALS = str.maketrans("〇零一二两三四五六七八九", "001223456789")
+_PLACE_MARK = re.compile(
+    r"(?<![0-9〇零一二两三四五六七八九十])([0-9〇零一二两三四五六七八九十]{1,4})\s*"
+    r"(村民小组|号楼|号院|单元|社|组|队|栋|幢|号|室)"
+)
+_PLACE_KIND = {"村民小组": "组", "社": "组", "队": "组", "号楼": "栋", "幢": "栋", "号院": "号"}
+# The commonest surnames: "X氏" / "X某" names a family only after one of them (not 摄氏度, 某些).
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+    "戴莫孔向汤"
+)
+_FAMILY_MARK = re.compile(f"([{_SURNAMES}])(?:氏|某)")
+
+
+def _number(digits: str) -> str:
+    """Arabic for a small Chinese or Arabic number: 七 → 7, 十二 → 12, 二十 → 20, 07 → 7."""
+    if "十" in digits:
+        tens, _, ones = digits.partition("十")
+        return str(int(tens.translate(_NUMERALS) or 1) * 10 + int(ones.translate(_NUMERALS) or 0))
+    return str(int(digits.translate(_NUMERALS)))
+
+
+def _specifics(text: Any) -> dict[str, set[str]]:
+    """The 社/组, building, unit, number and room marks and the families a text names, by kind."""
+    s = normalize(text)
+    found: dict[str, set[str]] = {}
+    for m in _PLACE_MARK.finditer(s):
+        digits, mark = m.groups()
+        if mark == "号" and s[max(m.start() - 1, 0) : m.start()] == "月":
+            continue  # 11月3号: a date
+        try:
+            found.setdefault(_PLACE_KIND.get(mark, mark), set()).add(_number(digits))
+        except ValueError:
+            continue
+    for surname in _FAMILY_MARK.findall(s):
+        found.setdefault("氏", set()).add(surname)
+    return found
+
+
+def _conflict(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
+    """Both texts name a mark of the same kind and share none of its values: another place or family."""
+    return any(kind in b and not (values & b[kind]) for kind, values in a.items())
+
+
 def near_duplicate(
     text: str, candidates: list[tuple[int, str]], threshold: float = 0.45
 ) -> tuple[int, float] | None:
-    """The best candidate ``(id, similarity)`` at or above ``threshold``, or None.
+    """The best candidate ``(id, similarity)`` at or above ``threshold``, or None. A candidate that
+    names another 社/组, building, unit, number, room or family than the text (both name one of the
+    kind, none in common) is not a repeat however similar the words.
 
     For "repeats an open case in that grid within 7 days": the caller passes that grid's open cases of
     the last 7 days as ``(case id, title + description)``.
@@ -540,9 +590,12 @@ def near_duplicate(
         mine = _bigrams(text)
         if len(mine) < 2:
             return None
+        marks = _specifics(text)
         best: tuple[int, float] | None = None
         for cid, other in candidates:
             s = _overlap(mine, _bigrams(other))
+            if s >= threshold and marks and _conflict(marks, _specifics(other)):
+                continue
             if s >= threshold and (best is None or s > best[1]):
                 best = (cid, round(s, 4))
         return best

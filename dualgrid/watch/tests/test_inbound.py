@@ -141,3 +141,13 @@ def test_retention_removes_patrol_logs_older_than_the_setting(cast, settings) ->
     assert sorted((now - at).days for at in PatrolLog.objects.values_list("at", flat=True)) == [1, 399]
     settings.DUALGRID = {**settings.DUALGRID, "PATROL_LOG_RETENTION_DAYS": 0}  # 0 keeps them for ever
     assert purge_patrol_logs(now=now + timedelta(days=1000)) == 0
+
+
+def test_a_fight_in_another_group_of_the_grid_is_raised_not_linked(cast, hook) -> None:  # type: ignore[no-untyped-def]
+    """The words repeat the open case, the 社 and the family do not: a second incident stays flagged."""
+    connector, _ = hook
+    case = report(cast, description="9社龚氏兄弟因堰塘使用又打起来了")
+    ingest(connector, [msg("1", "7社朱氏兄弟因堰塘放水打起来了"), msg("2", "九社龚氏兄弟又在堰塘打起来了")])
+    other, repeat = GroupMessage.objects.get(external_id="1"), GroupMessage.objects.get(external_id="2")
+    assert other.state == MessageState.FLAGGED and other.duplicate_of is None
+    assert repeat.state == MessageState.LINKED and repeat.duplicate_of == case
