@@ -96,6 +96,7 @@ def scenarios(
         ("leader-grid-year", leader, f"/cockpit/figures.json?place=4-{busiest_grid}&period=year"),
         ("admin-month", "admin", "/cockpit/figures.json?period=month"),
         ("admin-year", "admin", "/cockpit/figures.json?period=year"),
+        ("admin-3-years", "admin", f"/cockpit/figures.json?{three_years}"),
         ("leader-map", leader, "/cockpit/map.json"),
         ("town1-map", town, "/cockpit/map.json"),
         ("admin-map", "admin", "/cockpit/map.json"),

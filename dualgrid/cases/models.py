@@ -316,6 +316,17 @@ class Case(models.Model):
                     status__in=["in_progress", "new", "pending_dispatch", "pending_sign", "pending_verify"]
                 ),
             ),
+            # The open overdue cases per grid (the cockpit map's 已超期). case_late alone made the city's
+            # count a bitmap heap scan of every overdue case's page: 23k pages, ≈ 110 ms warm at 10M
+            # cases; this is read index-only.
+            models.Index(
+                fields=["county", "grid"],
+                name="case_open_overdue",
+                condition=models.Q(
+                    deadline_state="overdue",
+                    status__in=["in_progress", "new", "pending_dispatch", "pending_sign", "pending_verify"],
+                ),
+            ),
         ]
         constraints = [
             # Constraints rather than unique=True: no extra LIKE-pattern index on PostgreSQL.
