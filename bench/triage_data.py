@@ -67,6 +67,40 @@ def labelled_rows(path: Path = LABELS) -> list[dict[str, Any]]:
     return rows
 
 
+def training_decisions() -> list[dict[str, Any]]:
+    """The 1,400 stand-ins for a district's patrol-feed decisions: the old 400 rows plus
+    actionable_train3.csv and actionable_train4.csv (never the fresh test set)."""
+    rows = labelled_rows(LABELS)
+    for n in (3, 4):
+        rows += labelled_rows(LABELS_TRAIN3.with_name(f"actionable_train{n}.csv"))
+    return rows
+
+
+def scored_decisions() -> dict[str, Any]:
+    """``training_decisions`` with what the CV benches need (after ``django_setup``): texts, gold
+    ``y`` (numpy bool), token documents, the shipped rules and their score, urgent flag and hits."""
+    import numpy as np
+
+    from dualgrid.triage import engine
+    from dualgrid.triage.features import to_doc
+    from dualgrid.triage.rules import DEFAULT_RULES, RuleSet
+
+    rows = training_decisions()
+    texts = [r["text"] for r in rows]
+    rules = RuleSet.from_specs(DEFAULT_RULES)
+    pres = [engine._pre(t, rules) for t in texts]
+    return {
+        "rows": rows,
+        "texts": texts,
+        "y": np.array([bool(r["actionable"]) for r in rows]),
+        "docs": [to_doc(t) for t in texts],
+        "rules": rules,
+        "pres": pres,
+        "score": np.array([p.score for p in pres]),
+        "urgent": np.array([p.urgent for p in pres]),
+    }
+
+
 def machine() -> dict[str, Any]:
     cpu = ""
     try:

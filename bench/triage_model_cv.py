@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from triage_data import LABELS, LABELS_TRAIN3, django_setup, labelled_rows  # noqa: E402
+from triage_data import django_setup, scored_decisions  # noqa: E402
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
@@ -77,19 +77,9 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold
 
     from dualgrid.triage import engine
-    from dualgrid.triage.features import to_doc
-    from dualgrid.triage.rules import DEFAULT_RULES, RuleSet
 
-    rows = labelled_rows(LABELS)
-    for n in (3, 4):
-        rows += labelled_rows(LABELS_TRAIN3.with_name(f"actionable_train{n}.csv"))
-    texts = [r["text"] for r in rows]
-    y = np.array([bool(r["actionable"]) for r in rows])
-    docs = [to_doc(t) for t in texts]
-    rules = RuleSet.from_specs(DEFAULT_RULES)
-    pres = [engine._pre(t, rules) for t in texts]
-    score = np.array([p.score for p in pres])
-    urgent = np.array([p.urgent for p in pres])
+    d = scored_decisions()
+    rows, y, docs, score, urgent = d["rows"], d["y"], d["docs"], d["score"], d["urgent"]
 
     def f1(said: Any) -> float:
         tp, fp, fn = (said & y).sum(), (said & ~y).sum(), (~said & y).sum()

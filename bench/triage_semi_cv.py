@@ -42,12 +42,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from triage_data import (  # noqa: E402
     LABELS,
-    LABELS_TRAIN3,
     OUT,
     django_setup,
-    labelled_rows,
     machine,
     records,
+    scored_decisions,
     text_of,
 )
 
@@ -175,19 +174,10 @@ def main() -> None:
 
     from dualgrid.triage import engine, learn
     from dualgrid.triage.features import to_doc
-    from dualgrid.triage.rules import DEFAULT_RULES, RuleSet
 
-    rows = labelled_rows(LABELS)
-    for n in (3, 4):
-        rows += labelled_rows(LABELS_TRAIN3.with_name(f"actionable_train{n}.csv"))
-    texts = [r["text"] for r in rows]
-    y = np.array([bool(r["actionable"]) for r in rows])
-    docs = [to_doc(t) for t in texts]
+    d = scored_decisions()
+    rows, rules, y, docs, score, urgent = d["rows"], d["rules"], d["y"], d["docs"], d["score"], d["urgent"]
     labels = np.array([learn.ACTIONABLE if g else learn.CHATTER for g in y])
-    rules = RuleSet.from_specs(DEFAULT_RULES)
-    pres = [engine._pre(t, rules) for t in texts]
-    score = np.array([p.score for p in pres])
-    urgent = np.array([p.urgent for p in pres])
 
     excluded = label_ids()
     train_docs = set(docs)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from triage_data import LABELS, LABELS_TRAIN3, django_setup, labelled_rows  # noqa: E402
+from triage_data import django_setup, training_decisions  # noqa: E402
 
 
 def f1_of(said: list[bool], gold: list[bool]) -> tuple[float, int, int, int]:
@@ -49,9 +49,7 @@ def main() -> None:
     from dualgrid.triage.features import to_doc
     from dualgrid.triage.rules import DEFAULT_RULES, RuleSet
 
-    rows = labelled_rows(LABELS)
-    for n in (3, 4):
-        rows += labelled_rows(LABELS_TRAIN3.with_name(f"actionable_train{n}.csv"))
+    rows = training_decisions()
     rows.sort(key=lambda r: hashlib.sha256(f"stack:{r['id']}".encode()).hexdigest())
     texts = [r["text"] for r in rows]
     gold = [bool(r["actionable"]) for r in rows]
