@@ -357,7 +357,13 @@ class CaseEvent(models.Model):
         verbose_name = "办理记录"
         verbose_name_plural = "办理记录"
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="event_case_time"),
+            # The few 已超期 events: the daily report replays the cases that were ever overdue (its
+            # 交办 list and day-on-day changes). Without it each replay started with a scan of every
+            # event: 66M rows, 3.7 s warm, ≈ 16 GB read cold at 10M cases.
+            models.Index(fields=["case"], name="event_overdue", condition=models.Q(action="deadline_overdue")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action}"
