@@ -316,6 +316,9 @@ class Case(models.Model):
                     status__in=["in_progress", "new", "pending_dispatch", "pending_sign", "pending_verify"]
                 ),
             ),
+            # The cases a district closed (结案 / 不予受理) since a day: the daily report's unresolved
+            # disputes at past days' ends (≈ 4.5 s → 0.1 s for a district of the 10M-case city).
+            models.Index(fields=["county", "closed_at"], name="case_county_closed"),
             # The open overdue cases per grid (the cockpit map's 已超期). case_late alone made the city's
             # count a bitmap heap scan of every overdue case's page: 23k pages, ≈ 110 ms warm at 10M
             # cases; this is read index-only.

@@ -26,7 +26,8 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from dualgrid.cases.models import Case, CaseEvent, Status
+from dualgrid.cases.models import Case, CaseEvent, Category, Status
+from dualgrid.cases.workflow import ACTIVE_STATES, FINAL_STATES
 from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
 
 from . import grains, selectors
@@ -261,23 +262,38 @@ def _open_at(grid_ids: list[int], days: list[date]) -> list[dict[int, int]]:
 
 def _disputes_at(place: Place, ends: list[datetime]) -> list[dict[int, int]]:
     """Each grid's unresolved disputes (cases of the 矛盾纠纷 tree registered and not yet closed or
-    voided) at each of ``ends``."""
-    rows = (
-        Case.objects.filter(
-            _case_scope(place),
-            category__code__startswith=settings.DUALGRID["WARNING_DISPUTE_PREFIX"],
-            grid__isnull=False,
-            created_at__lt=max(ends),
+    voided) at each of ``ends``.
+
+    A case gets ``closed_at`` when it enters a final state (结案 or 不予受理), in the same step as
+    the event that takes it there, and never leaves it. So the cases not closed before the first end
+    are those still open now — read through the open-dispute index (``case_open_category``) and the
+    status index for 待评价 — and those closed at or after it (``case_county_closed``).
+    One query over every dispute of the place instead read a district's whole history (a lossy bitmap
+    scan of ≈ 590k case pages, 4.5 s warm at 10M cases)."""
+    first, last = min(ends), max(ends)
+    dispute_ids = list(
+        Category.objects.filter(code__startswith=settings.DUALGRID["WARNING_DISPUTE_PREFIX"]).values_list(
+            "pk", flat=True
         )
-        .exclude(closed_at__lt=min(ends))
-        .values_list("grid_id", "created_at", "closed_at")
-        .order_by()
     )
     result: list[dict[int, int]] = [{} for _ in ends]
-    for grid_id, created, closed in rows.iterator(chunk_size=5000):
-        for i, end in enumerate(ends):
-            if created < end and (closed is None or closed >= end):
-                result[i][grid_id] = result[i].get(grid_id, 0) + 1
+    if not dispute_ids:
+        return result
+    disputes = Case.objects.filter(
+        _case_scope(place), category_id__in=dispute_ids, grid__isnull=False, created_at__lt=last
+    )
+    parts = (
+        disputes.filter(status__in=sorted(ACTIVE_STATES)).values_list("grid_id", "created_at", "closed_at"),
+        disputes.filter(status__in=sorted(set(Status.values) - ACTIVE_STATES - FINAL_STATES)).values_list(
+            "grid_id", "created_at", "closed_at"
+        ),  # 待评价
+        disputes.filter(closed_at__gte=first).values_list("grid_id", "created_at", "closed_at"),
+    )
+    for part in parts:
+        for grid_id, created, closed in part.order_by():
+            for i, end in enumerate(ends):
+                if created < end and (closed is None or closed >= end):
+                    result[i][grid_id] = result[i].get(grid_id, 0) + 1
     return result
 
 

@@ -258,3 +258,37 @@ def test_no_report_is_archived_before_the_rollup_has_counted_its_day(
     saved = DailyReport.objects.get()
     # quick + 3 disputes (as in the first test) + the one recorded after the first rollup
     assert figure(saved.data["day_figures"], "received")["value"] == 5
+
+
+def test_unresolved_disputes_at_past_ends_follow_each_case(cast: Cast, story: dict[str, Case]) -> None:
+    """The three 邻里纠纷 of 4 March: one closed (满意) on 6 March, one waiting for its rating (待评价)
+    from 5 March, one still open; a fourth registered on 4 March and rejected (不予受理) that day. At
+    each day's end the disputes registered and not yet closed or voided — read from the open ones,
+    the 待评价 ones and those closed since the first end."""
+    from dualgrid.cockpit.report import _disputes_at
+    from dualgrid.cockpit.rollup import local_day_bounds
+
+    closed, waiting, _open = Case.objects.filter(category__code="1001").order_by("pk")
+    with at("2026-03-04 15:00"):
+        rejected = report(cast, category="1001", description="邻里之间因噪音发生纠纷，多次协商未果")
+        act(cast.dispatcher, act(cast.dispatcher, rejected, "accept"), "reject", "重复反映")
+    with at("2026-03-05 09:00"):
+        for case in (closed, waiting):
+            case = act(cast.dispatcher, act(cast.dispatcher, case, "accept"), "dispatch", grid_id=cast.grid_a.pk)
+            case = act(cast.worker_a, case, "sign")
+            case = act(cast.worker_a, case, "resolve", "已调解")
+            act(cast.dispatcher, case, "verify")
+    with at("2026-03-06 10:30"):
+        rate(Case.objects.get(pk=closed.pk), "satisfied")
+    assert Case.objects.get(pk=waiting.pk).status == "pending_rating"
+
+    days = [date(2026, 3, d) for d in (3, 4, 5, 6, 7)]
+    ends = [local_day_bounds(d, d)[1] for d in days]
+    grid = cast.grid_a.pk
+    expected = [{}, {grid: 3}, {grid: 3}, {grid: 2}, {grid: 2}]
+    assert _disputes_at(county(cast), ends) == expected
+    # Every subset of the ends gives the same per end (the first end decides what is read).
+    for i in range(len(ends)):
+        assert _disputes_at(county(cast), ends[i:]) == expected[i:]
+    town_b = Place(Level.TOWN, cast.town_b.pk, cast.town_b.name)
+    assert _disputes_at(town_b, ends) == [{}] * 5
