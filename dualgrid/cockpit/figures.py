@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -62,7 +63,13 @@ def case_link(place: Place, period: ind.Period, which: str = "received", **extra
     else:
         params |= {"created_from": period.first, "created_to": period.last}
     params |= {k: v for k, v in extra.items() if v}
-    return f"{reverse('web:case_list')}?{urlencode(params)}"
+    return f"{_case_list_url()}?{urlencode(params)}"
+
+
+@cache
+def _case_list_url() -> str:
+    """reverse() once: a page builds a link per number (3 years: ≈ 1,900 of them, ≈ 40 µs each)."""
+    return reverse("web:case_list")
 
 
 def _cards(place: Place, period: ind.Period) -> list[dict[str, Any]]:

@@ -261,3 +261,19 @@ def test_the_worker_table_is_ranked_and_cut_in_the_database(cast: Cast) -> None:
     )
     assert everyone == python
     assert top_workers(city, Period(date(2026, 6, 1), date(2026, 6, 30)), "signed", 100) == ([], 0)
+
+
+def test_the_platforms_worker_rows_have_a_covering_index_on_postgresql() -> None:
+    """Migration cockpit 0009: on PostgreSQL the whole platform's worker rows of the daily figures are
+    covered by a partial index (read index-only); SQLite has no INCLUDE and gets nothing."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'dailyfigure_all_worker'")
+            [(definition,)] = cursor.fetchall()
+            assert "INCLUDE (unit_id, received" in definition and "resolve_seconds_sum)" in definition
+            assert "WHERE ((level = 0) AND ((dim)::text = 'worker'::text))" in definition
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'dailyfigure_all_worker'")
+            assert cursor.fetchall() == []
