@@ -194,15 +194,15 @@ def _period_sql(rows: Q, period: Period, dim: str, group: str) -> tuple[str, lis
     ):
         if ranges:
             days = reduce(or_, (Q(day__gte=a, day__lte=b) for a, b in ranges))
-            parts.append(
-                model._default_manager.filter(rows, days, dim=dim).values(group).annotate(**SUMS).order_by()
-            )
+            parts.append(model._default_manager.filter(rows, days, dim=dim).order_by())
     if not parts:
         return None
-    compiled = [part.query.sql_with_params() for part in parts]
-    if len(compiled) == 1:
-        sql, params = compiled[0]
+    if len(parts) == 1:
+        sql, params = parts[0].values(group).annotate(**SUMS).query.sql_with_params()
         return sql, list(params)
+    # The grains' rows themselves, summed once (summing each grain first and then the sums made the
+    # outer sums numeric and cost a second aggregation: ≈ 60 ms of a city's 3 years of workers).
+    compiled = [part.values(group, *COUNTER_FIELDS).query.sql_with_params() for part in parts]
     q = connection.ops.quote_name
     union = " UNION ALL ".join(f"SELECT * FROM ({sql}) {q(f'g{i}')}" for i, (sql, _) in enumerate(compiled))
     sums = ", ".join(f"SUM({q(name)}) AS {q(name)}" for name in COUNTER_FIELDS)
