@@ -95,7 +95,10 @@
     setText("today-overdue", s.today.overdue.toLocaleString("zh-CN"));
     document.getElementById("today-overdue").parentNode.classList.toggle("stat-alert", s.today.overdue > 0);
     setText("ranking-title", s.ranking.label);
-    setText("ranking-note", "受理量少于 " + s.ranking.min_volume + " 件的单位列出但不排名。");
+    setText(
+      "ranking-note",
+      "受理量少于 " + s.ranking.min_volume + " 件的单位列出但不排名。结案率按本月结案数计（含以前月份受理的事件），清理积案时可超过 100%。"
+    );
     document.getElementById("ranking-rows").innerHTML = s.ranking.rows.slice(0, 14).map(function (r) {
       var cls = r.rank && r.rank <= 3 ? ' class="top' + r.rank + '"' : "";
       var rank = r.rank ? "<b>" + r.rank + "</b>" : '<span class="unranked">—</span>';
