@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from dualgrid.cases.models import Case, CaseEvent, Category, Status
+from dualgrid.cases.models import Case, CaseEvent, Status
 from dualgrid.cases.workflow import ACTIVE_STATES, FINAL_STATES
 from dualgrid.places.models import AdminUnit, Grid, GridTier, UnitLevel
 
@@ -271,26 +271,24 @@ def _disputes_at(place: Place, ends: list[datetime]) -> list[dict[int, int]]:
     One query over every dispute of the place instead read a district's whole history (a lossy bitmap
     scan of ≈ 590k case pages, 4.5 s warm at 10M cases)."""
     first, last = min(ends), max(ends)
-    dispute_ids = list(
-        Category.objects.filter(code__startswith=settings.DUALGRID["WARNING_DISPUTE_PREFIX"]).values_list(
-            "pk", flat=True
-        )
-    )
+    dispute_ids = selectors.dispute_category_ids()
     result: list[dict[int, int]] = [{} for _ in ends]
     if not dispute_ids:
         return result
-    disputes = Case.objects.filter(
-        _case_scope(place), category_id__in=dispute_ids, grid__isnull=False, created_at__lt=last
+    disputes = (
+        Case.objects.filter(
+            _case_scope(place), category_id__in=dispute_ids, grid__isnull=False, created_at__lt=last
+        )
+        .values_list("grid_id", "created_at", "closed_at")
+        .order_by()
     )
     parts = (
-        disputes.filter(status__in=sorted(ACTIVE_STATES)).values_list("grid_id", "created_at", "closed_at"),
-        disputes.filter(status__in=sorted(set(Status.values) - ACTIVE_STATES - FINAL_STATES)).values_list(
-            "grid_id", "created_at", "closed_at"
-        ),  # 待评价
-        disputes.filter(closed_at__gte=first).values_list("grid_id", "created_at", "closed_at"),
+        disputes.filter(status__in=sorted(ACTIVE_STATES)),
+        disputes.filter(status__in=sorted(set(Status.values) - ACTIVE_STATES - FINAL_STATES)),  # 待评价
+        disputes.filter(closed_at__gte=first),
     )
     for part in parts:
-        for grid_id, created, closed in part.order_by():
+        for grid_id, created, closed in part:
             for i, end in enumerate(ends):
                 if created < end and (closed is None or closed >= end):
                     result[i][grid_id] = result[i].get(grid_id, 0) + 1
