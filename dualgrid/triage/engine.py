@@ -594,9 +594,9 @@ def near_duplicate(
         best: tuple[int, float] | None = None
         for cid, other in candidates:
             s = _overlap(mine, _bigrams(other))
-            if s >= threshold and marks and _conflict(marks, _specifics(other)):
+            if s < threshold or (marks and _conflict(marks, _specifics(other))):
                 continue
-            if s >= threshold and (best is None or s > best[1]):
+            if best is None or s > best[1]:
                 best = (cid, round(s, 4))
         return best
     except Exception:
