@@ -250,7 +250,13 @@ def test_the_worker_table_is_ranked_and_cut_in_the_database(cast: Cast) -> None:
     assert total == 5  # extra[0], worker_b, worker_a, extra[1], extra[3]
 
     everyone, total = top_workers(city, period, "signed", 100)
-    assert [pk for pk, _ in everyone] == [extra[0].pk, cast.worker_b.pk, cast.worker_a.pk, extra[1].pk, extra[3].pk]
+    assert [pk for pk, _ in everyone] == [
+        extra[0].pk,
+        cast.worker_b.pk,
+        cast.worker_a.pk,
+        extra[1].pk,
+        extra[3].pk,
+    ]
     assert everyone[-1][1]["received"] == 2 and total == 5
     # The same as every row in Python, grid workers with any counter only.
     rows = by_dim(city, period, Dim.WORKER)

@@ -274,7 +274,9 @@ def test_unresolved_disputes_at_past_ends_follow_each_case(cast: Cast, story: di
         act(cast.dispatcher, act(cast.dispatcher, rejected, "accept"), "reject", "重复反映")
     with at("2026-03-05 09:00"):
         for case in (closed, waiting):
-            case = act(cast.dispatcher, act(cast.dispatcher, case, "accept"), "dispatch", grid_id=cast.grid_a.pk)
+            case = act(
+                cast.dispatcher, act(cast.dispatcher, case, "accept"), "dispatch", grid_id=cast.grid_a.pk
+            )
             case = act(cast.worker_a, case, "sign")
             case = act(cast.worker_a, case, "resolve", "已调解")
             act(cast.dispatcher, case, "verify")
