@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/triage_actionable.py [--show-errors dev|test] [--seed 0]
     .venv/bin/python bench/triage_actionable.py --fresh     # the fresh test set, actionable_test2.csv
+    .venv/bin/python bench/triage_actionable.py --fresh --decisions [--train-rounds 3,4,5,6]
 
 Labels: bench/labels/actionable.csv — (file, record id) → actionable / kind / urgent, labelled by reading
 under the guide in docs/TRIAGE.md; the texts are read at run time from ../shared/data. Rows are split
@@ -33,7 +34,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from triage_data import LABELS_TEST2, OUT, django_setup, labelled_rows, machine, records, text_of  # noqa: E402
+from triage_data import (  # noqa: E402
+    LABELS_TEST2,
+    OUT,
+    django_setup,
+    labelled_rows,
+    machine,
+    parse_rounds,
+    records,
+    text_of,
+    train_round_rows,
+)
 
 WEAK_NEGATIVE = {
     "nus_sms_zh/nus_sms_zh.jsonl": 1000,
@@ -107,13 +118,10 @@ def decision_models(
     no_rules: Any,
 ) -> dict[str, Any]:
     """The product's own path: ``learn.train_actionable`` on hand-labelled in-domain rows standing in for a
-    district's patrol-feed decisions (the old 400 plus actionable_train3/4.csv), with the rule weight it
-    learns by cross-validation; with and without the weak rows by source; and a learning curve."""
-    from triage_data import LABELS_TRAIN3
-
-    decided = list(splits["dev"])
-    for n in (3, 4):
-        decided += labelled_rows(LABELS_TRAIN3.with_name(f"actionable_train{n}.csv"))
+    district's patrol-feed decisions (the old 400 plus actionable_train{N}.csv of ``--train-rounds``), with
+    the rule weight it learns by cross-validation; with and without the weak rows by source; and a
+    learning curve."""
+    decided = list(splits["dev"]) + train_round_rows(parse_rounds(args.train_rounds))
     # A fixed, label-blind order for the learning curve: a hash of the record id.
     decided.sort(key=lambda r: hashlib.sha256(f"curve:{r['id']}".encode()).hexdigest())
     test = splits["test"]
@@ -121,7 +129,7 @@ def decision_models(
     exclude = {r["id"] for r in rows} | {r["id"] for r in decided}
     weak = weak_rows(exclude, args.seed, args.covid_random)
     out: dict[str, Any] = {"decisions_available": len(decided)}
-    sizes = [n for n in (250, 500, 1000) if n < len(decided)] + [len(decided)]
+    sizes = [n for n in (250, 500, 1000, 1400, 2000) if n < len(decided)] + [len(decided)]
     for with_weak in (False, True):
         for n in sizes if not with_weak else [len(decided)]:
             train_rows = [(r["text"], r["actionable"]) for r in decided[:n]] + (weak if with_weak else [])
@@ -169,6 +177,11 @@ def main() -> None:
         "--decisions",
         action="store_true",
         help="also models trained the product's way (train_actionable, learnt rule weight) on the in-domain hand labels",
+    )
+    parser.add_argument(
+        "--train-rounds",
+        default="3,4",
+        help="which actionable_train{N}.csv files join the old 400 rows as decisions (default 3,4; all: 3,4,5,6)",
     )
     args = parser.parse_args()
     if args.fresh and args.show_errors in ("test", "all"):

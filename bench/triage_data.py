@@ -67,16 +67,29 @@ def labelled_rows(path: Path = LABELS) -> list[dict[str, Any]]:
     return rows
 
 
-def training_decisions() -> list[dict[str, Any]]:
-    """The 1,400 stand-ins for a district's patrol-feed decisions: the old 400 rows plus
-    actionable_train3.csv and actionable_train4.csv (never the fresh test set)."""
-    rows = labelled_rows(LABELS)
-    for n in (3, 4):
+TRAIN_ROUNDS = (3, 4)  # the 1,400 decisions of the earlier measurements; 5 and 6 came later
+
+
+def train_round_rows(rounds: tuple[int, ...] = TRAIN_ROUNDS) -> list[dict[str, Any]]:
+    """The rows of actionable_train{N}.csv for each round N (never the fresh test set)."""
+    rows: list[dict[str, Any]] = []
+    for n in rounds:
         rows += labelled_rows(LABELS_TRAIN3.with_name(f"actionable_train{n}.csv"))
     return rows
 
 
-def scored_decisions() -> dict[str, Any]:
+def parse_rounds(text: str) -> tuple[int, ...]:
+    """``--train-rounds 3,4,5,6`` → (3, 4, 5, 6)."""
+    return tuple(int(x) for x in text.split(",") if x.strip())
+
+
+def training_decisions(rounds: tuple[int, ...] = TRAIN_ROUNDS) -> list[dict[str, Any]]:
+    """The stand-ins for a district's patrol-feed decisions: the old 400 rows plus
+    actionable_train{N}.csv of each round (3, 4 → 1,400 rows; 3–6 → 2,400), never the fresh test set."""
+    return labelled_rows(LABELS) + train_round_rows(rounds)
+
+
+def scored_decisions(rounds: tuple[int, ...] = TRAIN_ROUNDS) -> dict[str, Any]:
     """``training_decisions`` with what the CV benches need (after ``django_setup``): texts, gold
     ``y`` (numpy bool), token documents, the shipped rules and their score, urgent flag and hits."""
     import numpy as np
@@ -85,7 +98,7 @@ def scored_decisions() -> dict[str, Any]:
     from dualgrid.triage.features import to_doc
     from dualgrid.triage.rules import DEFAULT_RULES, RuleSet
 
-    rows = training_decisions()
+    rows = training_decisions(rounds)
     texts = [r["text"] for r in rows]
     rules = RuleSet.from_specs(DEFAULT_RULES)
     pres = [engine._pre(t, rules) for t in texts]
