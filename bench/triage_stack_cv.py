@@ -1,8 +1,8 @@
 """How should the rules and the actionability model be combined? Cross-validation on the training
-decisions only (the old 400 rows plus actionable_train3/4.csv, 1,400 in-domain rows); the fresh test set
-(actionable_test2.csv) is never read.
+decisions only (the old 400 rows plus actionable_train3/4.csv, 1,400 in-domain rows, or with
+``--train-rounds 3,4,5,6`` also train5/6, 2,400 rows); the fresh test set (actionable_test2.csv) is never read.
 
-    .venv/bin/python bench/triage_stack_cv.py [--folds 5] [--seed 0]
+    .venv/bin/python bench/triage_stack_cv.py [--folds 5] [--seed 0] [--train-rounds 3,4,5,6]
 
 Base model: ``learn.build_pipeline`` fitted on the decisions of the other folds (out-of-fold p for
 every row, as ``learn.learn_rule_weight`` does). Then each combination's free parameters are chosen on
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from triage_data import django_setup, training_decisions  # noqa: E402
+from triage_data import django_setup, parse_rounds, training_decisions  # noqa: E402
 
 
 def f1_of(said: list[bool], gold: list[bool]) -> tuple[float, int, int, int]:
@@ -39,6 +39,16 @@ def main() -> None:
     )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--train-rounds",
+        default="3,4",
+        help="actionable_train{N}.csv files beside the old 400 (3,4,5,6: 2,400 rows)",
+    )
+    parser.add_argument(
+        "--extra-weights",
+        default="0,0.25,0.5",
+        help="weights below engine.RULE_LOGIT_CHOICES for the 'extended choices' strategy",
+    )
     args = parser.parse_args()
     django_setup()
     import numpy as np
@@ -49,7 +59,7 @@ def main() -> None:
     from dualgrid.triage.features import to_doc
     from dualgrid.triage.rules import DEFAULT_RULES, RuleSet
 
-    rows = training_decisions()
+    rows = training_decisions(parse_rounds(args.train_rounds))
     rows.sort(key=lambda r: hashlib.sha256(f"stack:{r['id']}".encode()).hexdigest())
     texts = [r["text"] for r in rows]
     gold = [bool(r["actionable"]) for r in rows]
@@ -98,6 +108,7 @@ def main() -> None:
             "rules alone",
             "model alone (+urgent)",
             "current: w from choices",
+            "w from extended choices",
             "w and threshold",
             "LR: model, score, urgent",
             "LR: model, strong, weak, length",
@@ -107,6 +118,7 @@ def main() -> None:
     }
     chosen: dict[str, list[Any]] = {k: [] for k in strategies}
     W = list(engine.RULE_LOGIT_CHOICES)
+    W_EXT = sorted({float(x) for x in args.extra_weights.split(",") if x.strip()} | set(W))
     B = [x / 4 for x in range(-8, 9)]
     Q = [0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
 
@@ -122,6 +134,9 @@ def main() -> None:
         w = grid_choice(fit, lambda w: decide_linear(z_model + w * score), W)
         chosen["current: w from choices"].append(w)
         strategies["current: w from choices"][test] = decide_linear(z_model + w * score)[test]
+        w = grid_choice(fit, lambda w: decide_linear(z_model + w * score), W_EXT)
+        chosen["w from extended choices"].append(w)
+        strategies["w from extended choices"][test] = decide_linear(z_model + w * score)[test]
         wb = grid_choice(
             fit, lambda g: decide_linear(z_model + g[0] * score, g[1]), [(w, b) for w in W for b in B]
         )
@@ -170,7 +185,12 @@ def main() -> None:
         report[name]["urgent_recall"] = round(hit / max(1, int(gold_urgent.sum())), 3)
         print(f"{name:36s} 紧急 recall {hit}/{int(gold_urgent.sum())}")
     Path("bench/out").mkdir(exist_ok=True)
-    Path("bench/out/triage_stack_cv.json").write_text(
+    suffix = (
+        ""
+        if args.train_rounds == "3,4" and args.seed == 0
+        else f"_r{args.train_rounds.replace(',', '')}_s{args.seed}"
+    )
+    Path(f"bench/out/triage_stack_cv{suffix}.json").write_text(
         json.dumps(report, ensure_ascii=False, indent=1, default=float)
     )
 

@@ -1,4 +1,4 @@
-"""Migration 0003: new shipped rules reach an existing database; an administrator's edits are kept."""
+"""Migrations 0003–0005: new shipped rules reach an existing database; an administrator's edits are kept."""
 
 import importlib
 
@@ -66,5 +66,33 @@ def test_0004_brings_the_cries_for_help_rules_and_keeps_admin_edits() -> None:
     executor.migrate([("triage", "0003_rule_kind_news")])
     assert Rule.objects.filter(name__in=mig.ADDED).count() == 0
     assert Rule.objects.get(name="急病伤亡").keywords == mig.SEEDED_BEFORE["急病伤亡"]
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_0005_brings_the_critical_pleas_to_unedited_rules_only() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", "0004_cries_for_help")])
+    executor.loader.build_graph()
+    old = executor.loader.project_state([("triage", "0004_cries_for_help")]).apps
+    Rule = old.get_model("triage", "TriageRule")
+    importlib.import_module("dualgrid.triage.migrations.0002_default_rules").load(old, None)
+    mig = importlib.import_module("dualgrid.triage.migrations.0005_critical_pleas")
+    # As 0004 left a database: 呼救 with its old keywords, 轻生 edited by an administrator.
+    Rule.objects.filter(name="呼救").update(keywords=mig.SEEDED_BEFORE["呼救"])
+    Rule.objects.filter(name="轻生").update(keywords="跳楼、本地管理员改过")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", "0005_critical_pleas")])
+    from dualgrid.triage.models import TriageRule
+
+    specs = {s.name: s for s in DEFAULT_RULES}
+    cry = TriageRule.objects.get(name="呼救").keywords
+    assert cry == "、".join(specs["呼救"].keywords) and "病情危急" in cry.split("、")
+    assert TriageRule.objects.get(name="轻生").keywords == "跳楼、本地管理员改过"
+
+    # Back to 0004: the unedited rule gets its old keywords again.
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", "0004_cries_for_help")])
+    assert Rule.objects.get(name="呼救").keywords == mig.SEEDED_BEFORE["呼救"]
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())

@@ -225,6 +225,7 @@ def test_a_confident_model_outvotes_one_strong_word_not_two() -> None:
         "救救孩子吧，网课太难了",
         "这是救命的物资，希望用到该用的地方",
         "记者在急救中心门口采访",
+        "病床紧张的时候大家要互相理解",  # a bed shortage talked about, nobody in danger named
     ],
 )
 def test_a_cry_that_names_nobody_is_not_urgent(text: str) -> None:
@@ -242,6 +243,14 @@ def test_a_cry_that_names_nobody_is_not_urgent(text: str) -> None:
         ("八旬老人急需A型RH阴性血，俗称熊猫血", "熊猫血"),
         ("快来人啊，有人晕倒在楼道里", "快来人"),
         ("救命！老人在家喘不上气了", "救命+老人"),
+        # Pleas for a critically ill person without the words above (migration 0005).
+        ("3栋的张老师病情危急，已经确诊，谁能帮忙联系医院", "病情危急"),
+        ("楼上的肾衰老人急需入院，社区能不能帮忙", "急需入院"),
+        ("邻居家孕妇快生了，住不进医院，大家帮帮忙", "孕妇+住不进"),
+        ("医院说还是没床，我爸一直发烧到39度", "没床+发烧"),
+        ("我已经没了爸爸，不能再失去妈妈了", "不能再失去"),
+        ("求求社区救救对门的婆婆吧，老伴刚走", "救救+婆婆"),
+        ("他说想自我了断，电话也不接了", "自我了断"),
     ],
 )
 def test_a_cry_for_help_that_names_who_is_in_danger_is_urgent(text: str, keyword: str) -> None:
