@@ -68,6 +68,7 @@ def main() -> None:
     rules = RuleSet.from_specs(DEFAULT_RULES)
     pres = [engine._pre(t, rules) for t in texts]
     kinds = sorted({h.rule.kind for p in pres for h in p.positive})
+    rule_names = sorted({h.rule.name for p in pres for h in p.positive})
 
     # out-of-fold model probabilities
     p = np.zeros(len(rows))
@@ -85,6 +86,9 @@ def main() -> None:
     weak = np.array([sum(h.rule.weight for h in pr.positive if h.rule.weight < 0.6) for pr in pres])
     by_kind = np.array(
         [[sum(h.rule.weight for h in pr.positive if h.rule.kind == k) for k in kinds] for pr in pres]
+    )
+    by_rule = np.array(
+        [[sum(h.rule.weight for h in pr.positive if h.rule.name == n) for n in rule_names] for pr in pres]
     )
     length = np.array([math.log1p(len(t)) for t in texts])
     y = np.array(gold)
@@ -113,6 +117,7 @@ def main() -> None:
             "LR: model, score, urgent",
             "LR: model, strong, weak, length",
             "LR: model, per-kind",
+            "LR: model, per-rule (C chosen)",
             "urgent needs model p >= q (no 紧急 lost on the fit folds)",
         )
     }
@@ -168,6 +173,25 @@ def main() -> None:
                 [round(float(c), 2) for c in lr.coef_[0]] + [round(float(lr.intercept_[0]), 2), t]
             )
             strategies[name][test] = decide_linear(z, t)[test]
+        # One weight per rule, learnt from the decisions; C and the threshold chosen on the fit folds
+        # by an inner split (every other fit row), then refitted on all fit rows.
+        name = "LR: model, per-rule (C chosen)"
+        X = np.column_stack([z_model, by_rule, length])
+        fit_rows = np.flatnonzero(fit)
+        a_rows, b_rows = fit_rows[::2], fit_rows[1::2]
+        best_c = None
+        for c in (0.03, 0.1, 0.3, 1.0):
+            lr = LogisticRegression(C=c, max_iter=2000).fit(X[a_rows], y[a_rows])
+            z = lr.decision_function(X)
+            f = max(f1_of(list(decide_linear(z, b)[b_rows]), list(y[b_rows]))[0] for b in B)
+            if best_c is None or f > best_c[0] + 1e-9:
+                best_c = (f, c)
+        assert best_c is not None
+        lr = LogisticRegression(C=best_c[1], max_iter=2000).fit(X[fit], y[fit])
+        z = lr.decision_function(X)
+        t = grid_choice(fit, lambda b, z=z: decide_linear(z, b), B)
+        chosen[name].append((best_c[1], t))
+        strategies[name][test] = decide_linear(z, t)[test]
     report: dict[str, Any] = {
         "rows": len(rows),
         "actionable": int(y.sum()),
