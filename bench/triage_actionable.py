@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/triage_actionable.py [--show-errors dev|test] [--seed 0]
     .venv/bin/python bench/triage_actionable.py --fresh     # the fresh test set, actionable_test2.csv
-    .venv/bin/python bench/triage_actionable.py --fresh --decisions [--train-rounds 3,4,5,6]
+    .venv/bin/python bench/triage_actionable.py --fresh --decisions [--train-rounds 3,4,5,6] [--fresh-sets 2,3]
 
 Labels: bench/labels/actionable.csv — (file, record id) → actionable / kind / urgent, labelled by reading
 under the guide in docs/TRIAGE.md; the texts are read at run time from ../shared/data. Rows are split
@@ -179,6 +179,11 @@ def main() -> None:
         help="also models trained the product's way (train_actionable, learnt rule weight) on the in-domain hand labels",
     )
     parser.add_argument(
+        "--fresh-sets",
+        default="2",
+        help="with --fresh: which actionable_test{N}.csv files are the test set (2 = the first, 315 rows; 2,3 = 940 rows)",
+    )
+    parser.add_argument(
         "--train-rounds",
         default="3,4",
         help="which actionable_train{N}.csv files join the old 400 rows as decisions (default 3,4; all: 3,4,5,6)",
@@ -197,7 +202,11 @@ def main() -> None:
 
     rows = labelled_rows()
     if args.fresh:
-        fresh = labelled_rows(LABELS_TEST2)
+        fresh = [
+            row
+            for n in parse_rounds(args.fresh_sets)
+            for row in labelled_rows(LABELS_TEST2.with_name(f"actionable_test{n}.csv"))
+        ]
         splits = {"dev": rows, "test": fresh}
         rows = rows + fresh
     else:
