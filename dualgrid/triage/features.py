@@ -31,8 +31,25 @@ _HASHTAG = re.compile(r"(?<![0-9a-z])#[^#\s]{1,40}#(?![楼栋号室座])")
 # Forwarding debris of Weibo-like platforms and masked handles.
 _NOISE = re.compile(r"//@\[用户\]:?|@\[用户\]|收起全文d?|o网页链接|\[图片\]|\[表情\]")
 # A bank-card-like run of 15+ digits (or masking x/*): rules can name it as LONG_NUMBER ("[长数字]+建行").
-_LONG_NUMBER = re.compile(r"(?<![0-9a-z])[0-9x*](?:[-. ]?[0-9x*]){14,}(?![0-9a-z])")
+# Written in one piece, or in groups of 3+ digits with up to three separators between them, as people type
+# card numbers: "6222 0212 …", "xxxx---xxxx_xxxx_xxxx", "xxxx，xxxx，xxxx，xxxx，xxx" (NFKC makes it ",").
+_NUMBER_RUN = re.compile(r"(?<![0-9a-z])[0-9x*]+(?:[-_., ]{1,3}[0-9x*]+)*(?![0-9a-z])")
+_NUMBER_GROUPS = re.compile(r"[-_., ]+")
+_ONE_SEPARATOR_RUN = re.compile(r"[0-9x*](?:[-. ]?[0-9x*])+")  # digits with at most one separator each
 LONG_NUMBER = "[长数字]"
+LONG_NUMBER_DIGITS = 15
+
+
+def _long_number(match: re.Match[str]) -> str:
+    run = match.group(0)
+    groups = _NUMBER_GROUPS.split(run)
+    if sum(len(g) for g in groups) < LONG_NUMBER_DIGITS:
+        return run
+    if len(groups) > 1 and min(len(g) for g in groups if g) < 3 and not _ONE_SEPARATOR_RUN.fullmatch(run):
+        return run  # "1, 2, 3, …": a list of small numbers, not a card
+    return LONG_NUMBER
+
+
 # A mobile number (or one masked as 11 x): mostly ads and signatures; rules can name it as PHONE.
 _PHONE = re.compile(r"(?<![0-9a-z])(?:1[3-9][0-9]{9}|x{11})(?![0-9a-z])")
 PHONE = "[手机号]"
@@ -71,7 +88,7 @@ def normalize(text: Any) -> str:
     text = _SPACE.sub(" ", text)
     text = _HASHTAG.sub(" ", text)
     text = _NOISE.sub(" ", text)
-    text = _LONG_NUMBER.sub(LONG_NUMBER, text)
+    text = _NUMBER_RUN.sub(_long_number, text)
     text = _PHONE.sub(PHONE, text)
     text = _SPACE.sub(" ", text).strip()
     return text[:MAX_CHARS]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from dualgrid.triage import features
 
 TEXTS = [
@@ -49,6 +51,34 @@ def test_words_drop_punctuation_emoji_and_spaces() -> None:
 def test_phone_and_long_numbers_become_placeholders_before_cutting() -> None:
     # The brackets are punctuation: the placeholder's words remain.
     assert features.to_doc("联系13800138000，卡号6222020200112233445") == "联系 手机号 卡号 长 数字"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "工商银行卡号6222---0212_3456_7890。名字张三。帮我转下",
+        "开户行：中国工商银行，帐号，6222，0212，3456，7890，123，李四",
+        "建行账号:6222  0212   3456 7890  123  户名王五",
+        "农行xxxx..xxxx..xxxx..xxxx..xxx",
+        "卡号 6222-0212-3456-7890-123",
+    ],
+)
+def test_a_card_number_typed_in_groups_is_a_long_number(text: str) -> None:
+    assert features.LONG_NUMBER in features.normalize(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",  # a list of small numbers
+        "总价 1,000,000,000,000,000 元",  # thousands separators
+        "2020.1.23 到 2020.2.14 封控",  # dates
+        "电话 0571-8888 8888",  # a landline, 12 digits
+        "xxxx年x月x日",
+    ],
+)
+def test_other_runs_of_numbers_are_not_card_numbers(text: str) -> None:
+    assert features.LONG_NUMBER not in features.normalize(text)
 
 
 def test_rjieba_cuts_as_jieba_does() -> None:

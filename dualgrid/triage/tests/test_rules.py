@@ -209,6 +209,12 @@ def test_phishing_patterns_are_urgent_fraud() -> None:
     assert r.actionable and r.urgency == "urgent" and r.category_code == "0902"
 
 
+def test_a_card_number_typed_in_groups_with_a_name_is_an_urgent_scam() -> None:
+    """The account number of a transfer scam as people type it: groups, several separators, a name."""
+    r = triage("建行，6222，0212，3456，7890，123，彭某")
+    assert r.actionable and r.urgency == "urgent" and r.category_code == "0902", r.reasons
+
+
 def test_a_confident_model_outvotes_one_strong_word_not_two() -> None:
     from dualgrid.triage import engine
 
