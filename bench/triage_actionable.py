@@ -132,7 +132,9 @@ def decision_models(
     sizes = [n for n in (250, 500, 1000, 1400, 2000) if n < len(decided)] + [len(decided)]
     for with_weak in (False, True):
         for n in sizes if not with_weak else [len(decided)]:
-            train_rows = [(r["text"], r["actionable"]) for r in decided[:n]] + (weak if with_weak else [])
+            train_rows = [(r["text"], r["actionable"], r["urgent"]) for r in decided[:n]] + (
+                [(t, y, False) for t, y in weak] if with_weak else []
+            )
             t0 = time.perf_counter()
             with tempfile.TemporaryDirectory() as tmp:
                 path = learn.train_actionable(
@@ -143,6 +145,8 @@ def decision_models(
             out[key] = {
                 "rule_logit": model.meta.get("rule_logit"),
                 "rule_logit_f1_cv": model.meta.get("rule_logit_f1"),
+                "urgent_threshold": model.meta.get("urgent_threshold"),
+                "urgent_n": model.meta.get("urgent_n"),
                 "train_seconds": round(time.perf_counter() - t0, 1),
                 "rules+model": metrics(test, triage_with(texts, rules=rules, actionable=model)),
                 "model_alone": metrics(test, triage_with(texts, rules=no_rules, actionable=model)),

@@ -9,6 +9,9 @@ Rules first (rules.py, edited in the admin), then the active models when there a
    doubtful model, a confident model outweighs a hint or one strong word, not two. Without one, the rules decide alone: ``score ≥ RULES_THRESHOLD``.
 3. An actionable message gets its category from the most specific rule that fired, else from the active
    ``category`` model's top label (a category code or name of the platform's tree).
+4. 紧急: an urgent rule, or — when the actionability model learnt one from 紧急 decisions — the urgency
+   model at the threshold chosen at training (``urgent_threshold``). The model adds 紧急 flags; it never
+   takes one away from a rule.
 
 The rules and the active model versions are a per-process snapshot, re-checked against the database at
 most every ``DUALGRID["TRIAGE_CACHE_SECONDS"]`` (default 5): activating or rolling back a model in the
@@ -31,6 +34,7 @@ from django.conf import settings
 
 from .features import _WORDY, normalize, to_doc
 from .learn import CHATTER_LABELS, LoadedModel, load, models_root_path
+from .learn import URGENT as URGENT_LABEL
 from .rules import (
     ACTIONABLE_KINDS,
     DEFAULT_RULES,
@@ -396,14 +400,30 @@ def _triage_batch(texts: Sequence[Any], state: _State) -> list[TriageResult]:
                 if not math.isnan(p):
                     p_act[i] = p
 
-    # actionable, confidence, reasons, versions
-    decisions: list[tuple[bool, float, list[str], list[str]]] = []
+    # 紧急 by the urgency model an actionability model learnt from 紧急 decisions (beside the urgent rules).
+    p_urgent: dict[int, float] = {}
+    urgent_model = act_model.urgent if act_model is not None else None
+    if urgent_model is not None and act_model is not None:
+        idx = [i for i in readable if docs.get(i)]
+        proba = _safe_proba(urgent_model, [docs[i] for i in idx])
+        if proba is not None and URGENT_LABEL in urgent_model.labels:
+            col = urgent_model.labels.index(URGENT_LABEL)
+            threshold = float(act_model.meta.get("urgent_threshold", 1.0))
+            for row, i in enumerate(idx):
+                if float(proba[row][col]) >= threshold:
+                    p_urgent[i] = float(proba[row][col])
+
+    # actionable, confidence, reasons, versions, urgent
+    decisions: list[tuple[bool, float, list[str], list[str], bool]] = []
     for i, pre in enumerate(pres):
         reasons = _rule_reasons(pre)
         versions: list[str] = []
         if pre.empty:
-            decisions.append((False, 0.99, [pre.empty], versions))
+            decisions.append((False, 0.99, [pre.empty], versions, False))
             continue
+        urgent = pre.urgent or i in p_urgent
+        if i in p_urgent and not pre.urgent:
+            reasons.insert(0, f"模型：紧急 {p_urgent[i]:.2f}")
         if i in p_act and act_model is not None:
             p = p_act[i]
             z = _combined(p, pre.score, rule_logit_of(act_model))
@@ -411,11 +431,11 @@ def _triage_batch(texts: Sequence[Any], state: _State) -> list[TriageResult]:
             reasons.append(f"模型：{'需处置' if p >= 0.5 else '闲聊'} {max(p, 1 - p):.2f}")
         else:
             z = 4.0 * (pre.score - RULES_THRESHOLD) + (0.5 if pre.score >= RULES_THRESHOLD else 0.0)
-        actionable = z > 0 or pre.urgent
+        actionable = z > 0 or urgent
         confidence = _sigmoid(z) if actionable else 1.0 - _sigmoid(z)
-        if pre.urgent:
+        if urgent:
             confidence = max(confidence, URGENT_FLOOR)
-        decisions.append((actionable, confidence, reasons, versions))
+        decisions.append((actionable, confidence, reasons, versions, urgent))
 
     # Category model on the actionable ones.
     cat_pred: dict[int, tuple[str, float]] = {}
@@ -430,7 +450,7 @@ def _triage_batch(texts: Sequence[Any], state: _State) -> list[TriageResult]:
 
     results: list[TriageResult] = []
     for i, pre in enumerate(pres):
-        actionable, confidence, reasons, versions = decisions[i]
+        actionable, confidence, reasons, versions, urgent = decisions[i]
         category: str | None = None
         kind = ""
         if actionable:
@@ -451,7 +471,7 @@ def _triage_batch(texts: Sequence[Any], state: _State) -> list[TriageResult]:
                 kind=kind,
                 kind_label=KIND_LABELS[kind],
                 category_code=category,
-                urgency=URGENT if actionable and pre.urgent else NORMAL,
+                urgency=URGENT if actionable and urgent else NORMAL,
                 confidence=round(min(max(confidence, 0.0), 1.0), 4),
                 reasons=reasons,
                 model_version="+".join(versions) or None,

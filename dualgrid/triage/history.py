@@ -11,7 +11,8 @@
   say nothing against the message. Messages the triage never flagged (state ``chatter``) are **not**
   labels: nobody looked at them, so "not flagged" is the rules' opinion, not a person's, and learning
   from it would only teach the model to repeat the rules (including their misses). Messages linked
-  automatically to an open case (``linked``) are left out for the same reason.
+  automatically to an open case (``linked``) are left out for the same reason. A message made into a
+  紧急 case is also a 紧急 decision (the urgency model learns from those).
 
 Both read the database through the ORM only; the texts never leave the process except into the model
 folder (under VAR_DIR, see learn.py).
@@ -123,8 +124,10 @@ def case_examples(
     return examples, stats
 
 
-def feed_rows(*, since: date | None = None) -> tuple[list[tuple[str, bool]], HistoryStats]:
-    """(text, made into a case?) for every text message a person handled in the patrol feed."""
+def feed_rows(*, since: date | None = None) -> tuple[list[tuple[str, bool, bool]], HistoryStats]:
+    """(text, made into a case?, was that case 紧急?) for every text message a person handled in the
+    patrol feed. The urgency is the case's as it stands (the worker may have changed the prefilled one)."""
+    from dualgrid.cases.models import Urgency
     from dualgrid.watch.models import GroupMessage, MessageKind, MessageState
 
     stats = HistoryStats()
@@ -134,20 +137,25 @@ def feed_rows(*, since: date | None = None) -> tuple[list[tuple[str, bool]], His
     start = _start_of(since)
     if start is not None:
         qs = qs.filter(handled_at__gte=start)
-    rows: list[tuple[str, bool]] = []
-    for state, reason, text in qs.values_list("state", "dismiss_reason", "text").iterator(chunk_size=2000):
+    rows: list[tuple[str, bool, bool]] = []
+    for state, reason, text, urgency in qs.values_list(
+        "state", "dismiss_reason", "text", "case__urgency"
+    ).iterator(chunk_size=2000):
         if not (text or "").strip():
             stats.skipped["no text"] += 1
             continue
         if state == MessageState.CASE:
-            rows.append((text, True))
+            urgent = urgency == Urgency.URGENT
+            rows.append((text, True, urgent))
             stats.labels["made into a case"] += 1
+            if urgent:
+                stats.labels["of which 紧急"] += 1
             continue
         head = (reason or "").split("：", 1)[0]
         if head in NOT_A_NEGATIVE:
             stats.skipped[f"dismissed as {head}"] += 1
             continue
-        rows.append((text, False))
+        rows.append((text, False, False))
         stats.labels["dismissed"] += 1
     stats.used = len(rows)
     return rows, stats

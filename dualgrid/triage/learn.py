@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,14 @@ ACTIONABLE = "actionable"
 CHATTER = "chatter"
 # Labels that mean "nothing to do" when a category model is also used to judge actionability.
 CHATTER_LABELS = frozenset({"闲聊", "chatter", "无需处置", "无效", "none", "非事件"})
-TASK_PREFIX = {"category": "cat", "actionable": "act"}
+TASK_PREFIX = {"category": "cat", "actionable": "act", "urgent": "urg"}
+# An actionability model learnt from decisions that say which matters were 紧急 also carries an urgency
+# model (subfolder URGENT_DIR, labels URGENT / NOT_URGENT) and the threshold that served those decisions.
+URGENT = "urgent"
+NOT_URGENT = "normal"
+URGENT_DIR = "urgent"
+URGENT_MIN_DECISIONS = 10  # 紧急 decisions needed before an urgency model is learnt
+URGENT_THRESHOLDS = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
 
 
 class TrainingError(ValueError):
@@ -61,6 +69,7 @@ class LoadedModel:
     path: Path
     labels: list[str] = field(default_factory=list)
     compiled: runtime.CompiledModel | None = None  # predicts without scikit-learn (runtime.py)
+    urgent: LoadedModel | None = None  # an actionability model's urgency model, if it learnt one
 
     @property
     def version(self) -> str:
@@ -317,7 +326,7 @@ def train_file(path: str | Path, out_dir: str | Path | None = None, **kwargs: An
 
 
 def train_actionable(
-    rows: Iterable[tuple[str, bool]],
+    rows: Iterable[tuple[str, bool] | tuple[str, bool, bool]],
     out_dir: str | Path | None = None,
     *,
     register: bool = True,
@@ -329,6 +338,12 @@ def train_actionable(
 ) -> Path:
     """Learn actionability from labelled decisions: ``(text, True)`` = made into a case, ``False`` = dismissed.
 
+    A third element says the decision was 紧急 (the case was made urgent). With URGENT_MIN_DECISIONS of
+    them an urgency model is learnt beside (``urgent/``): urgent rules still flag what they flag, and the
+    model adds the messages it finds urgent at the threshold (``urgent_threshold``) whose out-of-fold
+    F2 on the decisions is best — recall counts four times as much as precision, since a missed 紧急
+    message costs more than a needless look.
+
     With enough decisions (RULE_WEIGHT_MIN_PER_ANSWER of each answer) the weight of the rules against
     this model is learnt too: the model's out-of-fold probabilities on the decisions are combined with the
     rules at each weight of ``engine.RULE_LOGIT_CHOICES`` and the best F1 is kept in meta.json
@@ -339,18 +354,33 @@ def train_actionable(
     ``register=False``) and activates it if asked; returns the model directory. Needs at least two
     examples of each answer.
     """
-    pairs = [(text, Example(to_doc(text), ACTIONABLE if flag else CHATTER)) for text, flag in rows]
-    pairs = [(text, e) for text, e in pairs if e.doc]
-    examples = [e for _, e in pairs]
+    triples = [(str(row[0]), bool(row[1]), len(row) > 2 and bool(row[2])) for row in rows]
+    kept = [
+        (text, Example(to_doc(text), ACTIONABLE if flag else CHATTER), urgent)
+        for text, flag, urgent in triples
+    ]
+    kept = [(text, e, urgent) for text, e, urgent in kept if e.doc]
+    examples = [e for _, e, _ in kept]
     counts = Counter(e.label for e in examples)
     if counts[ACTIONABLE] < 2 or counts[CHATTER] < 2:
         raise TrainingError(
             f"need at least two examples of each answer (made into a case: {counts[ACTIONABLE]}, dismissed: {counts[CHATTER]})"
         )
-    extra = learn_rule_weight([t for t, _ in pairs], examples, seed=seed) if tune_rule_weight else None
+    texts = [t for t, _, _ in kept]
+    extra = dict(learn_rule_weight(texts, examples, seed=seed) or {}) if tune_rule_weight else {}
+    urgent_examples = [Example(e.doc, URGENT if urgent else NOT_URGENT) for _, e, urgent in kept]
+    urgency = learn_urgency(texts, urgent_examples, seed=seed)
+    if urgency is not None:
+        extra.update(urgency)
     model = train(
         examples, out_dir, task="actionable", test_split=test_split, seed=seed, note=note, extra_meta=extra
     )
+    if urgency is not None:
+        try:
+            train(urgent_examples, model.path / URGENT_DIR, task="urgent", test_split=0, seed=seed, note=note)
+        except BaseException:
+            shutil.rmtree(model.path, ignore_errors=True)  # no half-made model folder
+            raise
     if register:
         from .services import register_model
 
@@ -363,32 +393,74 @@ RULE_WEIGHT_MIN_PER_ANSWER = 20
 RULE_WEIGHT_FOLDS = 5
 
 
+def _out_of_fold(docs: Sequence[str], labels: Sequence[str], positive: str, *, seed: int) -> np.ndarray:
+    """Each row's probability of ``positive`` from a model fitted on the other folds (stratified)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(
+        n_splits=min(RULE_WEIGHT_FOLDS, min(Counter(labels).values())), shuffle=True, random_state=seed
+    )
+    p_out = np.zeros(len(docs))
+    for train_idx, test_idx in folds.split(docs, labels):
+        y = [labels[i] for i in train_idx]
+        pipeline = build_pipeline(n_docs=len(train_idx), min_class=min(Counter(y).values()))
+        pipeline.fit([docs[i] for i in train_idx], y)
+        proba = probabilities(pipeline, [docs[i] for i in test_idx])
+        p_out[test_idx] = proba[:, list(pipeline.classes_).index(positive)]
+    return p_out
+
+
+def learn_urgency(
+    texts: Sequence[str], examples: Sequence[Example], *, seed: int = 0
+) -> dict[str, Any] | None:
+    """``{"urgent_model", "urgent_threshold", "urgent_f2", "urgent_n"}`` from out-of-fold probabilities of
+    an urgency model, or None with fewer than URGENT_MIN_DECISIONS 紧急 decisions (the rules alone then
+    say what is 紧急). The threshold maximises F2 of "an urgent rule fired, or the model's p ≥ t" against
+    the people's 紧急; ties go to the higher threshold (fewer alarms)."""
+    from . import engine
+
+    labels = [e.label for e in examples]
+    counts = Counter(labels)
+    if counts[URGENT] < URGENT_MIN_DECISIONS or counts[NOT_URGENT] < RULE_WEIGHT_MIN_PER_ANSWER:
+        return None
+    p_out = _out_of_fold([e.doc for e in examples], labels, URGENT, seed=seed)
+    ruled = [urgent for _, urgent in engine.rule_states(texts)]
+    truth = [label == URGENT for label in labels]
+    scores: dict[str, float] = {}
+    best = (-1.0, 0.0)
+    for t in URGENT_THRESHOLDS:
+        said = [r or p >= t for r, p in zip(ruled, p_out, strict=True)]
+        tp = sum(s and g for s, g in zip(said, truth, strict=True))
+        fp = sum(s and not g for s, g in zip(said, truth, strict=True))
+        fn = sum(g and not s for s, g in zip(said, truth, strict=True))
+        f2 = 5 * tp / (5 * tp + 4 * fn + fp) if tp else 0.0
+        scores[str(t)] = round(f2, 4)
+        if (round(f2, 4), t) > (round(best[0], 4), best[1]):
+            best = (f2, t)
+    return {
+        "urgent_model": URGENT_DIR,
+        "urgent_threshold": best[1],
+        "urgent_f2": scores,
+        "urgent_n": counts[URGENT],
+    }
+
+
 def learn_rule_weight(
     texts: Sequence[str], examples: Sequence[Example], *, seed: int = 0
 ) -> dict[str, Any] | None:
     """``{"rule_logit": w, "rule_logit_f1": {w: F1…}, "rule_logit_n": n}`` from K-fold out-of-fold
     probabilities, or None when there are too few decisions to choose (the engine's default then holds)."""
-    from sklearn.model_selection import StratifiedKFold
-
     from . import engine
 
     labels = [e.label for e in examples]
     counts = Counter(labels)
     if min(counts[ACTIONABLE], counts[CHATTER]) < RULE_WEIGHT_MIN_PER_ANSWER:
         return None
-    docs = [e.doc for e in examples]
-    p_out = np.zeros(len(docs))
-    folds = StratifiedKFold(n_splits=RULE_WEIGHT_FOLDS, shuffle=True, random_state=seed)
-    for train_idx, test_idx in folds.split(docs, labels):
-        y = [labels[i] for i in train_idx]
-        pipeline = build_pipeline(n_docs=len(train_idx), min_class=min(Counter(y).values()))
-        pipeline.fit([docs[i] for i in train_idx], y)
-        proba = probabilities(pipeline, [docs[i] for i in test_idx])
-        p_out[test_idx] = proba[:, list(pipeline.classes_).index(ACTIONABLE)]
+    p_out = _out_of_fold([e.doc for e in examples], labels, ACTIONABLE, seed=seed)
     weight, f1 = engine.choose_rule_logit(
         engine.rule_states(texts), p_out.tolist(), [label == ACTIONABLE for label in labels]
     )
-    return {"rule_logit": weight, "rule_logit_f1": f1, "rule_logit_n": len(docs)}
+    return {"rule_logit": weight, "rule_logit_f1": f1, "rule_logit_n": len(examples)}
 
 
 # —— loading ——
@@ -437,7 +509,7 @@ def load(path: str | Path) -> LoadedModel:
             compiled = runtime.load(runtime_file)
         except (ValueError, KeyError, OSError) as exc:
             raise TrainingError(f"{runtime_file}: unreadable ({exc})") from exc
-        return LoadedModel(None, meta, folder, list(compiled.classes), compiled)
+        return _with_urgency(LoadedModel(None, meta, folder, list(compiled.classes), compiled))
 
     import joblib
 
@@ -450,4 +522,11 @@ def load(path: str | Path) -> LoadedModel:
         in_memory: runtime.CompiledModel | None = runtime.compile_pipeline(pipeline)
     except runtime.NotCompilable:
         in_memory = None  # a pipeline of another shape: it predicts itself
-    return LoadedModel(pipeline, meta, folder, [str(c) for c in pipeline.classes_], in_memory)
+    return _with_urgency(LoadedModel(pipeline, meta, folder, [str(c) for c in pipeline.classes_], in_memory))
+
+
+def _with_urgency(model: LoadedModel) -> LoadedModel:
+    """An actionability model that learnt an urgency model loads it too (checked the same way)."""
+    if model.task == "actionable" and model.meta.get("urgent_model"):
+        model.urgent = load(model.path / URGENT_DIR)
+    return model

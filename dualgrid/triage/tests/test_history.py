@@ -3,6 +3,7 @@ actionability model. The history is made through the real services (case workflo
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -197,12 +198,26 @@ def patrol_history(cast: Any, connector: Connector, group: ChatGroup) -> dict[st
 def test_feed_rows_are_human_decisions_only(cast, connector, group_a) -> None:
     patrol_history(cast, connector, group_a)
     rows, stats = history.feed_rows()
-    assert sorted(t for t, y in rows if y) == sorted(FLAGGED_REAL)
-    assert sorted(t for t, y in rows if not y) == sorted(FLAGGED_NOT)
+    assert sorted(t for t, y, _ in rows if y) == sorted(FLAGGED_REAL)
+    assert sorted(t for t, y, _ in rows if not y) == sorted(FLAGGED_NOT)
+    assert not any(urgent for *_, urgent in rows)  # none of these cases is 紧急
     # Never-flagged chatter is no label, and neither is a dismissal as 重复 (the matter was real).
-    assert "早上好" not in {t for t, _ in rows}
-    assert "重复：幸福小区下水道又堵了，没人管" not in {t for t, _ in rows}
+    assert "早上好" not in {t for t, *_ in rows}
+    assert "重复：幸福小区下水道又堵了，没人管" not in {t for t, *_ in rows}
     assert stats.labels == {"made into a case": 6, "dismissed": 5}
+
+
+def test_a_message_made_into_an_urgent_case_is_an_urgent_decision(cast, connector, group_a) -> None:
+    ingest(
+        connector,
+        [Inbound(external_id="u1", group_id=group_a.external_id, text="5单元楼道电梯困人了，投诉物业")],
+    )
+    message = GroupMessage.objects.get(external_id="u1")
+    draft = dataclasses.replace(feed.case_draft(message), urgency="urgent")  # the worker marks it 紧急
+    feed.message_make_case(actor=cast.worker_a, message_id=message.pk, draft=draft)
+    rows, stats = history.feed_rows()
+    assert rows == [("5单元楼道电梯困人了，投诉物业", True, True)]
+    assert stats.labels == {"made into a case": 1, "of which 紧急": 1}
 
 
 def test_feed_rows_skip_handled_offline(cast, connector, group_a) -> None:
@@ -221,6 +236,7 @@ def test_train_actionable_from_feed_registers_a_version(cast, connector, group_a
     assert "patrol feed decisions: 11 rows" in out
     assert "not labels" in out
     assert "rule weight: the default 2.5 (too few decisions to learn one)" in out  # 11 < 20 of each
+    assert "紧急: the urgent rules alone (an urgency model needs 10 紧急 decisions)" in out
     model = TriageModel.objects.get()
     assert model.task == "actionable" and not model.active
     assert sorted(model.labels) == ["actionable", "chatter"]

@@ -286,3 +286,77 @@ def test_the_live_triage_uses_the_models_own_rule_weight(var: Path) -> None:
     assert engine.triage_with([text], actionable=model)[0].actionable
     model.meta["rule_logit"] = 0.25
     assert not engine.triage_with([text], actionable=model)[0].actionable
+
+
+# Matters a district made 紧急 that no urgent rule names: a burst pipe flooding a flat, a lift stuck with
+# people inside, a balcony about to fall (written here, not third-party data).
+URGENT_MATTERS = [
+    "水管爆了家里全淹了",
+    "电梯卡住里面有人出不来",
+    "阳台栏杆松了快掉下去了",
+    "楼顶广告牌摇摇欲坠",
+]
+
+
+def _urgent_decisions(rnd: random.Random) -> list[tuple[str, bool, bool]]:
+    rows = [
+        (f"{rnd.choice(PLACES)}{rnd.choice(URGENT_MATTERS)}，{rnd.choice(ENDINGS)}", True, True)
+        for _ in range(16)
+    ]
+    rows += [
+        (f"{rnd.choice(PLACES)}{rnd.choice(TOPICS[k])}，{rnd.choice(ENDINGS)}", True, False)
+        for k in TOPICS
+        for _ in range(10)
+    ]
+    rows += [(f"{rnd.choice(CHATTER)}{rnd.choice(['', '！', '呀', '~'])}", False, False) for _ in range(30)]
+    return rows
+
+
+def test_urgent_decisions_teach_an_urgency_model_that_adds_to_the_urgent_rules(var: Path) -> None:
+    rows = _urgent_decisions(random.Random(11))
+    text = "二组电梯卡住里面有人出不来，谁来管管"
+    ((_, ruled),) = engine.rule_states([text])
+    assert not ruled  # no urgent rule names it
+
+    plain = learn.load(
+        learn.train_actionable([r[:2] for r in rows], register=False, out_dir=var / "plain", test_split=0)
+    )
+    assert plain.urgent is None and "urgent_threshold" not in plain.meta
+    assert engine.triage_with([text], actionable=plain)[0].urgency == "normal"
+
+    model = learn.load(learn.train_actionable(rows, register=False, out_dir=var / "u", test_split=0))
+    assert model.urgent is not None and model.urgent.task == "urgent"
+    assert sorted(model.urgent.labels) == [learn.NOT_URGENT, learn.URGENT]
+    assert model.meta["urgent_n"] == 16
+    assert model.meta["urgent_threshold"] in learn.URGENT_THRESHOLDS
+    assert set(model.meta["urgent_f2"]) == {str(t) for t in learn.URGENT_THRESHOLDS}
+    result = engine.triage_with([text], actionable=model)[0]
+    assert result.actionable and result.urgency == "urgent"
+    assert result.reasons[0].startswith("模型：紧急 ")
+    # An urgent rule still flags what it flags; everyday matters and chatter stay 一般.
+    assert engine.triage_with(["河边有人落水了"], actionable=model)[0].urgency == "urgent"
+    assert engine.triage_with(["村口路灯坏了，没人管", "早上好"], actionable=model)[0].urgency == "normal"
+    model.meta["urgent_threshold"] = 1.01  # a threshold nothing reaches: the model adds nothing
+    assert engine.triage_with([text], actionable=model)[0].urgency == "normal"
+
+
+def test_too_few_urgent_decisions_learn_no_urgency_model(var: Path) -> None:
+    rows = _urgent_decisions(random.Random(12))
+    first_urgent = [i for i, r in enumerate(rows) if r[2]]
+    rows = [
+        r if i not in first_urgent[learn.URGENT_MIN_DECISIONS - 1 :] else (r[0], True, False)
+        for i, r in enumerate(rows)
+    ]
+    assert sum(r[2] for r in rows) == learn.URGENT_MIN_DECISIONS - 1
+    model = learn.load(learn.train_actionable(rows, register=False, out_dir=var / "few", test_split=0))
+    assert model.urgent is None and "urgent_model" not in model.meta
+
+
+def test_a_damaged_urgency_model_does_not_load(var: Path) -> None:
+    folder = learn.train_actionable(
+        _urgent_decisions(random.Random(13)), register=False, out_dir=var / "d", test_split=0
+    )
+    target = folder / learn.URGENT_DIR / runtime.RUNTIME_FILE
+    target.write_bytes(target.read_bytes() + b"x")
+    with pytest.raises(learn.TrainingError, match="does not match"):
+        learn.load(folder)

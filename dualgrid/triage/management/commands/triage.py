@@ -208,6 +208,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"rule weight: the default {engine.RULE_LOGIT:g} (too few decisions to learn one)"
             )
+        if "urgent_threshold" in meta:
+            self.stdout.write(
+                f"urgency model from {meta['urgent_n']} 紧急 decisions: 紧急 at p ≥ {meta['urgent_threshold']:g} "
+                "(5-fold F2 of urgent rules or model, by threshold: "
+                + ", ".join(f"{t} → {f:.3f}" for t, f in meta["urgent_f2"].items())
+                + ")"
+            )
+        else:
+            self.stdout.write(
+                f"紧急: the urgent rules alone (an urgency model needs {learn.URGENT_MIN_DECISIONS} 紧急 decisions)"
+            )
         self.stdout.write(f"saved to {path}")
         if register:
             active = TriageModel.objects.filter(version=meta["version"], active=True).exists()
