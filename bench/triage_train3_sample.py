@@ -30,10 +30,13 @@ STRATA: list[tuple[str, str, str, int]] = [
 
 
 def draw(round_: int = 3) -> list[tuple[str, str, str]]:
-    """Round 3 excludes the two earlier sets; round N > 3 also every earlier round's file."""
+    """Round 3 excludes the two earlier sets; round N > 3 also every earlier round's file, and every
+    fresh test file after test2 (actionable_test3.csv…). Excluding a file drawn later changes no earlier
+    round: those files are disjoint from it, so its smallest hashes stay the same."""
     earlier = [LABELS, LABELS_TEST2] + [
         LABELS_TEST2.with_name(f"actionable_train{r}.csv") for r in range(3, round_)
     ]
+    earlier += sorted(p for p in LABELS_TEST2.parent.glob("actionable_test*.csv") if p != LABELS_TEST2)
     return draw_strata(STRATA, f"train{round_}", earlier)
 
 
