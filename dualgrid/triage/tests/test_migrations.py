@@ -80,6 +80,7 @@ def test_0005_brings_the_critical_pleas_to_unedited_rules_only() -> None:
     mig = importlib.import_module("dualgrid.triage.migrations.0005_critical_pleas")
     # As 0004 left a database: 呼救 with its old keywords, 轻生 edited by an administrator.
     Rule.objects.filter(name="呼救").update(keywords=mig.SEEDED_BEFORE["呼救"])
+    Rule.objects.filter(name="急病伤亡").update(keywords=mig.SEEDED_BEFORE["急病伤亡"])
     Rule.objects.filter(name="轻生").update(keywords="跳楼、本地管理员改过")
     executor = MigrationExecutor(connection)
     executor.migrate([("triage", "0005_critical_pleas")])
@@ -88,6 +89,7 @@ def test_0005_brings_the_critical_pleas_to_unedited_rules_only() -> None:
     specs = {s.name: s for s in DEFAULT_RULES}
     cry = TriageRule.objects.get(name="呼救").keywords
     assert cry == "、".join(specs["呼救"].keywords) and "病情危急" in cry.split("、")
+    assert "意识不清" in TriageRule.objects.get(name="急病伤亡").keywords.split("、")
     assert TriageRule.objects.get(name="轻生").keywords == "跳楼、本地管理员改过"
 
     # Back to 0004: the unedited rule gets its old keywords again.

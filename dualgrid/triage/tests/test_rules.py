@@ -257,6 +257,8 @@ def test_a_cry_that_names_nobody_is_not_urgent(text: str) -> None:
         ("我已经没了爸爸，不能再失去妈妈了", "不能再失去"),
         ("求求社区救救对门的婆婆吧，老伴刚走", "救救+婆婆"),
         ("他说想自我了断，电话也不接了", "自我了断"),
+        ("楼上王阿姨住院了，急需输血，有O型血的邻居吗", "急需输血"),
+        ("老人胸闷吸不上气，医院不收", "吸不上气"),
     ],
 )
 def test_a_cry_for_help_that_names_who_is_in_danger_is_urgent(text: str, keyword: str) -> None:
