@@ -1,6 +1,7 @@
 """Migrations 0003–0005: new shipped rules reach an existing database; an administrator's edits are kept."""
 
 import importlib
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -11,21 +12,31 @@ from dualgrid.triage.rules import DEFAULT_RULES
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_0003_adds_new_rules_and_extends_only_unedited_ones() -> None:
+def _rules_as_left_by(migration: str) -> Any:
+    """Migrate the triage app back to ``migration`` and return its TriageRule model, seeded as 0002 did
+    (an earlier transactional test may have flushed the seeded rules)."""
     executor = MigrationExecutor(connection)
-    executor.migrate([("triage", "0002_default_rules")])
+    executor.migrate([("triage", migration)])
     executor.loader.build_graph()
-    old = executor.loader.project_state([("triage", "0002_default_rules")]).apps
-    Rule = old.get_model("triage", "TriageRule")
-    # An earlier transactional test may have flushed the seeded rules: seed them as 0002 did.
+    old = executor.loader.project_state([("triage", migration)]).apps
     importlib.import_module("dualgrid.triage.migrations.0002_default_rules").load(old, None)
+    return old.get_model("triage", "TriageRule")
+
+
+def _migrate(target: str | None = None) -> None:
+    """Migrate the triage app to ``target``, or everything to the latest migrations."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("triage", target)] if target else executor.loader.graph.leaf_nodes())
+
+
+def test_0003_adds_new_rules_and_extends_only_unedited_ones() -> None:
+    Rule = _rules_as_left_by("0002_default_rules")
     mig = __import__("dualgrid.triage.migrations.0003_rule_kind_news", fromlist=["SEEDED_BEFORE"])
     # A database seeded before this change: no new rules, the old keywords, and one admin edit.
     Rule.objects.filter(name__in=mig.ADDED).delete()
     Rule.objects.filter(name="诈骗").update(keywords=mig.SEEDED_BEFORE["诈骗"])
     Rule.objects.filter(name="广告推销").update(keywords="贷款、本地管理员改过")
-    executor = MigrationExecutor(connection)
-    executor.migrate([("triage", "0003_rule_kind_news")])
+    _migrate("0003_rule_kind_news")
     from dualgrid.triage.models import TriageRule
 
     specs = {s.name: s for s in DEFAULT_RULES}
@@ -36,20 +47,14 @@ def test_0003_adds_new_rules_and_extends_only_unedited_ones() -> None:
 
 
 def test_0004_brings_the_cries_for_help_rules_and_keeps_admin_edits() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate([("triage", "0003_rule_kind_news")])
-    executor.loader.build_graph()
-    old = executor.loader.project_state([("triage", "0003_rule_kind_news")]).apps
-    Rule = old.get_model("triage", "TriageRule")
-    importlib.import_module("dualgrid.triage.migrations.0002_default_rules").load(old, None)
+    Rule = _rules_as_left_by("0003_rule_kind_news")
     mig = importlib.import_module("dualgrid.triage.migrations.0004_cries_for_help")
     # As 0003 left a database: none of the new rules, the old keywords, and one admin edit.
     Rule.objects.filter(name__in=mig.ADDED).delete()
     Rule.objects.filter(name="急病伤亡").update(keywords=mig.SEEDED_BEFORE["急病伤亡"])
     Rule.objects.filter(name="就医求助").update(keywords="断粮、本地管理员改过")
     anchor = Rule.objects.get(name="急病伤亡").sort
-    executor = MigrationExecutor(connection)
-    executor.migrate([("triage", "0004_cries_for_help")])
+    _migrate("0004_cries_for_help")
     from dualgrid.triage.models import TriageRule
 
     specs = {s.name: s for s in DEFAULT_RULES}
@@ -62,28 +67,20 @@ def test_0004_brings_the_cries_for_help_rules_and_keeps_admin_edits() -> None:
     assert TriageRule.objects.get(name="就医求助").keywords == "断粮、本地管理员改过"
 
     # Back to 0003: the unedited rule gets its old keywords, the added ones go.
-    executor = MigrationExecutor(connection)
-    executor.migrate([("triage", "0003_rule_kind_news")])
+    _migrate("0003_rule_kind_news")
     assert Rule.objects.filter(name__in=mig.ADDED).count() == 0
     assert Rule.objects.get(name="急病伤亡").keywords == mig.SEEDED_BEFORE["急病伤亡"]
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    _migrate()
 
 
 def test_0005_brings_the_critical_pleas_to_unedited_rules_only() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate([("triage", "0004_cries_for_help")])
-    executor.loader.build_graph()
-    old = executor.loader.project_state([("triage", "0004_cries_for_help")]).apps
-    Rule = old.get_model("triage", "TriageRule")
-    importlib.import_module("dualgrid.triage.migrations.0002_default_rules").load(old, None)
+    Rule = _rules_as_left_by("0004_cries_for_help")
     mig = importlib.import_module("dualgrid.triage.migrations.0005_critical_pleas")
     # As 0004 left a database: 呼救 with its old keywords, 轻生 edited by an administrator.
     Rule.objects.filter(name="呼救").update(keywords=mig.SEEDED_BEFORE["呼救"])
     Rule.objects.filter(name="急病伤亡").update(keywords=mig.SEEDED_BEFORE["急病伤亡"])
     Rule.objects.filter(name="轻生").update(keywords="跳楼、本地管理员改过")
-    executor = MigrationExecutor(connection)
-    executor.migrate([("triage", "0005_critical_pleas")])
+    _migrate("0005_critical_pleas")
     from dualgrid.triage.models import TriageRule
 
     specs = {s.name: s for s in DEFAULT_RULES}
@@ -93,8 +90,6 @@ def test_0005_brings_the_critical_pleas_to_unedited_rules_only() -> None:
     assert TriageRule.objects.get(name="轻生").keywords == "跳楼、本地管理员改过"
 
     # Back to 0004: the unedited rule gets its old keywords again.
-    executor = MigrationExecutor(connection)
-    executor.migrate([("triage", "0004_cries_for_help")])
+    _migrate("0004_cries_for_help")
     assert Rule.objects.get(name="呼救").keywords == mig.SEEDED_BEFORE["呼救"]
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    _migrate()
