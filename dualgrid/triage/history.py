@@ -8,11 +8,15 @@
 * ``feed_rows`` — the actionability rows from what grid workers did with flagged group messages:
   转为事件 (state ``case``) → actionable; 忽略 → not actionable, **except** the reasons 重复 (the matter
   was real, only already reported) and 已线下处理 (the matter was real and handled without a case), which
-  say nothing against the message. Messages the triage never flagged (state ``chatter``) are **not**
-  labels: nobody looked at them, so "not flagged" is the rules' opinion, not a person's, and learning
-  from it would only teach the model to repeat the rules (including their misses). Messages linked
-  automatically to an open case (``linked``) are left out for the same reason. A message made into a
-  紧急 case is also a 紧急 decision (the urgency model learns from those).
+  say nothing against the message. A message made into a 紧急 case is also a 紧急 decision (the urgency
+  model learns from those). Messages linked automatically to an open case (``linked``) are left out:
+  nobody judged them.
+  Messages the triage never flagged (state ``chatter``) are not decisions either, but they are what
+  ordinary chatter looks like, and the decisions hold none: a model learnt from decisions alone has
+  never seen "早上好" or "收到" and flags them (bench/triage_feed_sim.py: 28 % of real SMS and chit-chat).
+  So the newest never-flagged text messages join as chatter, ``chatter_per_decision`` of them per
+  decision (default 1, drawn at random from the newest ten times that many). The rules' misses among
+  them are taught as chatter too; capping their number keeps that a small share of the rows.
 
 Both read the database through the ORM only; the texts never leave the process except into the model
 folder (under VAR_DIR, see learn.py).
@@ -20,6 +24,7 @@ folder (under VAR_DIR, see learn.py).
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -124,9 +129,17 @@ def case_examples(
     return examples, stats
 
 
-def feed_rows(*, since: date | None = None) -> tuple[list[tuple[str, bool, bool]], HistoryStats]:
+# Never-flagged messages taken as chatter, per decision (see the module's docstring).
+CHATTER_PER_DECISION = 1.0
+CHATTER_POOL_FACTOR = 10  # drawn from the newest this many times as many never-flagged messages
+
+
+def feed_rows(
+    *, since: date | None = None, chatter_per_decision: float = CHATTER_PER_DECISION, seed: int = 0
+) -> tuple[list[tuple[str, bool, bool]], HistoryStats]:
     """(text, made into a case?, was that case 紧急?) for every text message a person handled in the
-    patrol feed. The urgency is the case's as it stands (the worker may have changed the prefilled one)."""
+    patrol feed, then never-flagged messages as chatter (``chatter_per_decision`` per decision). The
+    urgency is the case's as it stands (the worker may have changed the prefilled one)."""
     from dualgrid.cases.models import Urgency
     from dualgrid.watch.models import GroupMessage, MessageKind, MessageState
 
@@ -138,9 +151,11 @@ def feed_rows(*, since: date | None = None) -> tuple[list[tuple[str, bool, bool]
     if start is not None:
         qs = qs.filter(handled_at__gte=start)
     rows: list[tuple[str, bool, bool]] = []
-    for state, reason, text, urgency in qs.values_list(
-        "state", "dismiss_reason", "text", "case__urgency"
-    ).iterator(chunk_size=2000):
+    for state, reason, text, urgency in (
+        qs.order_by("id")
+        .values_list("state", "dismiss_reason", "text", "case__urgency")
+        .iterator(chunk_size=2000)
+    ):
         if not (text or "").strip():
             stats.skipped["no text"] += 1
             continue
@@ -157,5 +172,21 @@ def feed_rows(*, since: date | None = None) -> tuple[list[tuple[str, bool, bool]
             continue
         rows.append((text, False, False))
         stats.labels["dismissed"] += 1
+    wanted = int(round(chatter_per_decision * len(rows)))
+    if wanted > 0:
+        never = GroupMessage.objects.filter(kind=MessageKind.TEXT, state=MessageState.CHATTER)
+        if start is not None:
+            never = never.filter(received_at__gte=start)
+        pool = [
+            text
+            for text in never.order_by("-sent_at").values_list("text", flat=True)[
+                : wanted * CHATTER_POOL_FACTOR
+            ]
+            if (text or "").strip()
+        ]
+        chosen = random.Random(seed).sample(pool, min(wanted, len(pool)))
+        rows.extend((text, False, False) for text in chosen)
+        if chosen:
+            stats.labels["never flagged, as chatter"] += len(chosen)
     stats.used = len(rows)
     return rows, stats

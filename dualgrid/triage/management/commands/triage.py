@@ -3,7 +3,7 @@
 dualgrid triage train --data FILE.jsonl [--out DIR] [--test-split 0.2 --seed 0 --C 1.0] [--register [--activate]]
 dualgrid triage train --from-cases [--since DATE] [--level N] [--out DIR] [--register [--activate]]
 dualgrid triage train --task actionable --data FILE.jsonl ...   (labels: 1/0, true/false, actionable/chatter)
-dualgrid triage train-actionable --from-feed [--since DATE] [--register [--activate]]
+dualgrid triage train-actionable --from-feed [--since DATE] [--chatter-per-decision 1] [--register [--activate]]
 dualgrid triage predict --model DIR --input FILE.jsonl [--actionable-model DIR] [--explain] > out.jsonl
 dualgrid triage register DIR [--activate] [--note TEXT]
 dualgrid triage activate VERSION | rollback --task category|actionable | deactivate --task ... | list
@@ -65,6 +65,12 @@ class Command(BaseCommand):
             "--from-feed",
             action="store_true",
             help="the patrol feed's decisions: made into a case = actionable, dismissed = not",
+        )
+        act.add_argument(
+            "--chatter-per-decision",
+            type=float,
+            default=history.CHATTER_PER_DECISION,
+            help="with --from-feed: never-flagged messages taken as chatter, per decision (default 1; 0 = none)",
         )
         _train_arguments(act)
 
@@ -177,9 +183,16 @@ class Command(BaseCommand):
             self.stdout.write(f"registered {registered.version}{' (active)' if registered.active else ''}")
 
     def _train_from_feed(self, options: dict[str, Any]) -> None:
-        rows, stats = history.feed_rows(since=options["since"])
+        if options["chatter_per_decision"] < 0:
+            raise CommandError("--chatter-per-decision must be 0 or more")
+        rows, stats = history.feed_rows(
+            since=options["since"], chatter_per_decision=options["chatter_per_decision"], seed=options["seed"]
+        )
         self.stdout.write(f"patrol feed decisions{_since(options)}: {stats.summary()}")
-        self.stdout.write("(messages the triage did not flag are not labels: nobody judged them)")
+        self.stdout.write(
+            "(messages the triage never flagged are no decisions; the newest of them, "
+            f"{options['chatter_per_decision']:g} per decision, show the model what chatter looks like)"
+        )
         register = bool(options["register"] or options["activate"])
         path = learn.train_actionable(
             rows,
