@@ -117,10 +117,11 @@ def decision_models(
     rules: Any,
     no_rules: Any,
 ) -> dict[str, Any]:
-    """The product's own path: ``learn.train_actionable`` on hand-labelled in-domain rows standing in for a
+    """``learn.train_actionable`` (the product's training) on hand-labelled in-domain rows standing in for a
     district's patrol-feed decisions (the old 400 plus actionable_train{N}.csv of ``--train-rounds``), with
     the rule weight it learns by cross-validation; with and without the weak rows by source; and a
-    learning curve."""
+    learning curve. Every row counts as a decision here, flagged or not; a district only has decisions
+    on flagged messages, so these figures are optimistic (bench/triage_feed_sim.py simulates that)."""
     decided = list(splits["dev"]) + train_round_rows(parse_rounds(args.train_rounds))
     # A fixed, label-blind order for the learning curve: a hash of the record id.
     decided.sort(key=lambda r: hashlib.sha256(f"curve:{r['id']}".encode()).hexdigest())
