@@ -316,6 +316,15 @@ def rule_states(texts: Sequence[Any], rules: RuleSet | None = None) -> list[tupl
     return [(p.score, p.urgent) for p in (_pre(t, rules) for t in texts)]
 
 
+def f_score(said: Sequence[bool], truth: Sequence[bool], beta: float = 1.0) -> float:
+    """F-beta of ``said`` against ``truth`` (beta 1: F1; beta 2 weighs recall four times as much)."""
+    tp = sum(s and g for s, g in zip(said, truth, strict=True))
+    fp = sum(s and not g for s, g in zip(said, truth, strict=True))
+    fn = sum(g and not s for s, g in zip(said, truth, strict=True))
+    b2 = beta * beta
+    return (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp) if tp else 0.0
+
+
 def choose_rule_logit(
     states: Sequence[tuple[float, bool]], p_model: Sequence[float], truth: Sequence[bool]
 ) -> tuple[float, dict[str, float]]:
@@ -328,13 +337,10 @@ def choose_rule_logit(
     scores: dict[str, float] = {}
     best = (-1.0, 0.0, RULE_LOGIT)
     for w in RULE_LOGIT_CHOICES:
-        tp = fp = fn = 0
-        for (score, urgent), p, gold in zip(states, p_model, truth, strict=True):
-            said = urgent or _combined(p, score, w) > 0
-            tp += said and gold
-            fp += said and not gold
-            fn += gold and not said
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        said = [
+            urgent or _combined(p, score, w) > 0 for (score, urgent), p in zip(states, p_model, strict=True)
+        ]
+        f1 = f_score(said, truth)
         scores[f"{w:g}"] = round(f1, 4)
         key = (round(f1, 4), -abs(w - RULE_LOGIT), w)
         if key > best:

@@ -366,10 +366,12 @@ def train_actionable(
         raise TrainingError(
             f"need at least two examples of each answer (made into a case: {counts[ACTIONABLE]}, dismissed: {counts[CHATTER]})"
         )
-    texts = [t for t, _, _ in kept]
-    extra = dict(learn_rule_weight(texts, examples, seed=seed) or {}) if tune_rule_weight else {}
+    from . import engine
+
+    states = engine.rule_states([t for t, _, _ in kept])  # what the rules say, for both choices below
+    extra = dict(learn_rule_weight(states, examples, seed=seed) or {}) if tune_rule_weight else {}
     urgent_examples = [Example(e.doc, URGENT if urgent else NOT_URGENT) for _, e, urgent in kept]
-    urgency = learn_urgency(texts, urgent_examples, seed=seed)
+    urgency = learn_urgency(states, urgent_examples, seed=seed)
     if urgency is not None:
         extra.update(urgency)
     model = train(
@@ -411,12 +413,13 @@ def _out_of_fold(docs: Sequence[str], labels: Sequence[str], positive: str, *, s
 
 
 def learn_urgency(
-    texts: Sequence[str], examples: Sequence[Example], *, seed: int = 0
+    states: Sequence[tuple[float, bool]], examples: Sequence[Example], *, seed: int = 0
 ) -> dict[str, Any] | None:
     """``{"urgent_model", "urgent_threshold", "urgent_f2", "urgent_n"}`` from out-of-fold probabilities of
     an urgency model, or None with fewer than URGENT_MIN_DECISIONS 紧急 decisions (the rules alone then
     say what is 紧急). The threshold maximises F2 of "an urgent rule fired, or the model's p ≥ t" against
-    the people's 紧急; ties go to the higher threshold (fewer alarms)."""
+    the people's 紧急; ties go to the higher threshold (fewer alarms). ``states``: ``engine.rule_states``
+    of the decisions' texts."""
     from . import engine
 
     labels = [e.label for e in examples]
@@ -424,16 +427,12 @@ def learn_urgency(
     if counts[URGENT] < URGENT_MIN_DECISIONS or counts[NOT_URGENT] < RULE_WEIGHT_MIN_PER_ANSWER:
         return None
     p_out = _out_of_fold([e.doc for e in examples], labels, URGENT, seed=seed)
-    ruled = [urgent for _, urgent in engine.rule_states(texts)]
     truth = [label == URGENT for label in labels]
     scores: dict[str, float] = {}
     best = (-1.0, 0.0)
     for t in URGENT_THRESHOLDS:
-        said = [r or p >= t for r, p in zip(ruled, p_out, strict=True)]
-        tp = sum(s and g for s, g in zip(said, truth, strict=True))
-        fp = sum(s and not g for s, g in zip(said, truth, strict=True))
-        fn = sum(g and not s for s, g in zip(said, truth, strict=True))
-        f2 = 5 * tp / (5 * tp + 4 * fn + fp) if tp else 0.0
+        said = [ruled or p >= t for (_, ruled), p in zip(states, p_out, strict=True)]
+        f2 = engine.f_score(said, truth, beta=2)
         scores[str(t)] = round(f2, 4)
         if (round(f2, 4), t) > (round(best[0], 4), best[1]):
             best = (f2, t)
@@ -446,10 +445,11 @@ def learn_urgency(
 
 
 def learn_rule_weight(
-    texts: Sequence[str], examples: Sequence[Example], *, seed: int = 0
+    states: Sequence[tuple[float, bool]], examples: Sequence[Example], *, seed: int = 0
 ) -> dict[str, Any] | None:
     """``{"rule_logit": w, "rule_logit_f1": {w: F1…}, "rule_logit_n": n}`` from K-fold out-of-fold
-    probabilities, or None when there are too few decisions to choose (the engine's default then holds)."""
+    probabilities, or None when there are too few decisions to choose (the engine's default then holds).
+    ``states``: ``engine.rule_states`` of the decisions' texts."""
     from . import engine
 
     labels = [e.label for e in examples]
@@ -457,9 +457,7 @@ def learn_rule_weight(
     if min(counts[ACTIONABLE], counts[CHATTER]) < RULE_WEIGHT_MIN_PER_ANSWER:
         return None
     p_out = _out_of_fold([e.doc for e in examples], labels, ACTIONABLE, seed=seed)
-    weight, f1 = engine.choose_rule_logit(
-        engine.rule_states(texts), p_out.tolist(), [label == ACTIONABLE for label in labels]
-    )
+    weight, f1 = engine.choose_rule_logit(states, p_out.tolist(), [label == ACTIONABLE for label in labels])
     return {"rule_logit": weight, "rule_logit_f1": f1, "rule_logit_n": len(examples)}
 
 
