@@ -354,12 +354,14 @@ def train_actionable(
     ``register=False``) and activates it if asked; returns the model directory. Needs at least two
     examples of each answer.
     """
-    triples = [(str(row[0]), bool(row[1]), len(row) > 2 and bool(row[2])) for row in rows]
-    kept = [
-        (text, Example(to_doc(text), ACTIONABLE if flag else CHATTER), urgent)
-        for text, flag, urgent in triples
-    ]
-    kept = [(text, e, urgent) for text, e, urgent in kept if e.doc]
+    kept: list[tuple[str, Example, bool]] = []  # (text, example, 紧急?) of the rows with any words
+    for row in rows:
+        text = str(row[0])
+        doc = to_doc(text)
+        if doc:
+            kept.append(
+                (text, Example(doc, ACTIONABLE if row[1] else CHATTER), len(row) > 2 and bool(row[2]))
+            )
     examples = [e for _, e, _ in kept]
     counts = Counter(e.label for e in examples)
     if counts[ACTIONABLE] < 2 or counts[CHATTER] < 2:
