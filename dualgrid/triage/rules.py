@@ -105,7 +105,7 @@ DEFAULT_RULES: list[RuleSpec] = [
     RuleSpec("地质灾害", "hazard", _kw("塌方 滑坡 泥石流 山体 垮塌 坍塌 塌陷 倒塌 房子裂 墙裂 裂缝+房 山上+落石"), "1103", U),
     RuleSpec("燃气泄漏", "hazard", _kw("煤气泄漏 燃气泄漏 天然气泄漏 煤气味 燃气味 天然气味 闻到煤气 漏气 煤气中毒 一氧化碳 液化气+漏"), "1102", U),
     RuleSpec("触电", "hazard", _kw("触电 电线掉 电线断 电线垂 高压线+断 漏电 被电"), "1302", U),
-    RuleSpec("急病伤亡", "emergency", _kw("晕倒 昏倒 昏迷 不省人事 没有呼吸 没呼吸 呼吸困难 喘不上气 心脏病+发作 心脏病+犯了 心梗 脑溢血 脑中风 抽搐 打120 叫120 拨打120 叫救护车 病危 生命垂危 快不行了 吐血 大出血 流血 中毒 受伤 摔倒 摔伤 命悬一线 危在旦夕 呼吸衰竭 意识不清 意识模糊 吸不上气 上不来气"), "15", U),
+    RuleSpec("急病伤亡", "emergency", _kw("晕倒 昏倒 昏迷 不省人事 没有呼吸 没呼吸 呼吸困难 喘不上气 心脏病+发作 心脏病+犯了 心梗 脑溢血 脑中风 抽搐 打120 叫120 拨打120 叫救护车 病危 生命垂危 快不行了 吐血 大出血 流血 中毒 受伤 摔倒 摔伤 命悬一线 危在旦夕 呼吸衰竭 意识不清 意识模糊 吸不上气 上不来气 电梯困人 困在电梯 电梯+卡住 电梯+关在 电梯+出不来"), "15", U),
     # A cry for help counts as urgent when it names who is in danger ("救救我妈妈", "高龄患者紧急求救");
     # alone, 救命/救救 are mostly exclamations on social media ("救命啊开学了", "救救孩子吧"): a hint.
     # Weight 0.9: a specific urgent rule beside it (打起来, 落水…) names the kind and the category.

@@ -2,7 +2,8 @@
 
 * 呼救 gains 病情危急, 病情危重, 情况危急, 危重老人, 急需入院, 急需住院, 急需+床位, 孕妇+住不进, 没有病床+求,
   没床+求求, 没床+发烧, 不能再失去, 救救+婆婆/爹爹/阿姨/叔叔/伯伯 and 急需输血, 需要输血, 需o型血 (a, b, ab);
-* 急病伤亡 gains 意识不清, 意识模糊, 吸不上气, 上不来气;
+* 急病伤亡 gains 意识不清, 意识模糊, 吸不上气, 上不来气, and people trapped in a lift (电梯困人, 困在电梯,
+  电梯+卡住/关在/出不来);
 * 轻生 gains 自我了断.
 
 Only rules an administrator has not edited since they were seeded get the new keywords (as in 0003 and

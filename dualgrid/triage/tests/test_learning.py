@@ -288,11 +288,11 @@ def test_the_live_triage_uses_the_models_own_rule_weight(var: Path) -> None:
     assert not engine.triage_with([text], actionable=model)[0].actionable
 
 
-# Matters a district made 紧急 that no urgent rule names: a burst pipe flooding a flat, a lift stuck with
-# people inside, a balcony about to fall (written here, not third-party data).
+# Matters a district made 紧急 that no urgent rule names (the burst pipe's 淹了 is one the rules do): falling
+# tiles, a balcony rail about to go, a swaying billboard (written here, not third-party data).
 URGENT_MATTERS = [
     "水管爆了家里全淹了",
-    "电梯卡住里面有人出不来",
+    "外墙瓷砖一直往下掉砸到人",
     "阳台栏杆松了快掉下去了",
     "楼顶广告牌摇摇欲坠",
 ]
@@ -314,7 +314,7 @@ def _urgent_decisions(rnd: random.Random) -> list[tuple[str, bool, bool]]:
 
 def test_urgent_decisions_teach_an_urgency_model_that_adds_to_the_urgent_rules(var: Path) -> None:
     rows = _urgent_decisions(random.Random(11))
-    text = "二组电梯卡住里面有人出不来，谁来管管"
+    text = "二组楼顶广告牌摇摇欲坠，谁来管管"
     ((_, ruled),) = engine.rule_states([text])
     assert not ruled  # no urgent rule names it
 

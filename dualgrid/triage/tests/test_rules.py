@@ -259,6 +259,8 @@ def test_a_cry_that_names_nobody_is_not_urgent(text: str) -> None:
         ("他说想自我了断，电话也不接了", "自我了断"),
         ("楼上王阿姨住院了，急需输血，有O型血的邻居吗", "急需输血"),
         ("老人胸闷吸不上气，医院不收", "吸不上气"),
+        ("5单元电梯卡住了，里面有人出不来", "电梯+卡住"),
+        ("我被困在电梯里了，谁帮忙打个电话", "困在电梯"),
     ],
 )
 def test_a_cry_for_help_that_names_who_is_in_danger_is_urgent(text: str, keyword: str) -> None:
